@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Creates .venv and installs the local (CPU) requirements; does nothing when they are already installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stamp=.venv/.requirements.sha256
+want=$(cat requirements.txt requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
+echo "setup: installing requirements into .venv (first run takes a few minutes)" >&2
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -r requirements.txt
+.venv/bin/pip install -q --no-deps -r requirements-nodeps.txt
+echo "$want" > "$stamp"

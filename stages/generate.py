@@ -1,0 +1,41 @@
+"""Stage generate: Alpaca records from templates: spelling of English tokens, and eval questions about words."""
+
+import random
+
+from strawberry.generation import eval_records, spelling_records
+from strawberry.jsonl import read_jsonl, write_jsonl
+from strawberry.logs import get_logger
+from strawberry.params import load_params
+from strawberry.templates import load_separators, load_templates
+
+TEMPLATES_DIR = "data/templates"
+SPELLING_OUT = "data/generated/spelling.jsonl"
+EVAL_OUT = "data/generated/eval.jsonl"
+
+
+def main() -> None:
+    log = get_logger("generate")
+    params = load_params()["generate"]
+    rng = random.Random(params["seed"])
+    templates = load_templates(TEMPLATES_DIR)
+    separators = load_separators(TEMPLATES_DIR)
+    log.info("templates: %s; separators: %s", {k: len(v) for k, v in templates.items()}, list(separators))
+
+    tokens = read_jsonl("data/tokens/english_tokens.jsonl")
+    spelling = spelling_records(tokens, templates["spelling"], separators, params["spelling_per_token"],
+                                params["weights"], rng)  # fmt: skip
+
+    pool = read_jsonl("data/tokens/eval_words.jsonl")
+    n_words = params["eval_words"] or len(pool)
+    if n_words > len(pool):
+        raise ValueError(f"params.yaml generate.eval_words={n_words} but the eval word pool has {len(pool)} words")
+    words = rng.sample(pool, n_words)
+    questions = eval_records(words, templates, params["per_word"], params["absent_letter_rate"], rng)
+
+    log.info("spelling records: %d; eval questions: %d about %d words", len(spelling), len(questions), n_words)
+    write_jsonl(SPELLING_OUT, spelling)
+    write_jsonl(EVAL_OUT, questions)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Stage split: train (spelling only), val and test (position/count/length only, split by word)."""
+
+import json
+import random
+
+from strawberry.jsonl import read_jsonl, write_jsonl
+from strawberry.logs import get_logger
+from strawberry.params import load_params
+from strawberry.splitting import split_by_word, with_split
+
+SPLITS_DIR = "data/splits"
+
+
+def main() -> None:
+    log = get_logger("split")
+    params = load_params()["split"]
+    with open("metrics/validation.json") as f:
+        if not json.load(f)["valid"]:
+            raise SystemExit("split: metrics/validation.json says the generated data is invalid; run validate")
+    rng = random.Random(params["seed"])
+
+    train = read_jsonl("data/generated/spelling.jsonl")
+    rng.shuffle(train)
+    if params["max_train_records"] is not None:
+        train = train[: params["max_train_records"]]
+    splits = {"train": train, **split_by_word(read_jsonl("data/generated/eval.jsonl"), params["val_fraction"], rng)}
+
+    for name, records in splits.items():
+        write_jsonl(f"{SPLITS_DIR}/{name}.jsonl", with_split(records, name))
+    log.info("splits: %s", {name: len(records) for name, records in splits.items()})
+
+
+if __name__ == "__main__":
+    main()

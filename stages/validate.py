@@ -1,0 +1,37 @@
+"""Stage validate: check every generated record; fail the pipeline naming file, line and reason."""
+
+import sys
+from pathlib import Path
+
+from strawberry.jsonl import read_jsonl, write_json
+from strawberry.logs import get_logger
+from strawberry.params import load_params
+from strawberry.templates import load_separators
+from strawberry.tokenizer import load_fast_tokenizer
+from strawberry.validation import validate
+
+REPORT_OUT = "metrics/validation.json"
+
+
+def main() -> None:
+    log = get_logger("validate")
+    all_params = load_params()
+    shown = all_params["validate"]["errors_shown"]
+    joiners = {name: s.joiner for name, s in load_separators("data/templates").items()}
+    report = validate(
+        Path("data/generated/spelling.jsonl"),
+        Path("data/generated/eval.jsonl"),
+        read_jsonl("data/tokens/english_tokens.jsonl"),
+        load_fast_tokenizer(all_params["tokenizer"]),
+        joiners,
+    )
+    write_json(REPORT_OUT, report.as_json(shown))
+    if report.errors:
+        for error in report.errors[:shown]:
+            log.error(error)
+        sys.exit(f"validate: {len(report.errors)} bad record(s); first: {report.errors[0]} (report: {REPORT_OUT})")
+    log.info("all %d records valid: %s", sum(report.records.values()), dict(report.tasks))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared logic of the strawberry-spelling pipeline; the stage scripts in stages/ are thin mains over it."""

@@ -1,0 +1,59 @@
+"""JSON Schemas kept in the repo (strawberry/schemas/): Alpaca records and template files."""
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+RECORD_SCHEMA = SCHEMA_DIR / "alpaca_record.schema.json"
+TEMPLATE_FILE_SCHEMA = SCHEMA_DIR / "template_file.schema.json"
+
+
+@cache
+def validator(path: Path) -> Draft7Validator:
+    with open(path) as f:
+        schema = json.load(f)
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema)
+
+
+def schema_error(instance: Any, path: Path = RECORD_SCHEMA) -> str | None:
+    """None if the instance is valid, else the most relevant error as 'at <json path>: <message>'."""
+    v = validator(path)
+    if v.is_valid(instance):  # fast path; iter_errors only for the few bad ones
+        return None
+    error = best_match(v.iter_errors(instance))
+    return f"at {error.json_path}: {error.message}"
+
+
+def check_template_file(data: Any, where: str) -> None:
+    from strawberry.templates import TemplateError
+
+    error = schema_error(data, TEMPLATE_FILE_SCHEMA)
+    if error is None:
+        return
+    # Name the template when the error sits inside one.
+    if isinstance(data, dict) and isinstance(data.get("templates"), list):
+        bad = best_match(validator(TEMPLATE_FILE_SCHEMA).iter_errors(data))
+        if len(bad.absolute_path) >= 2 and bad.absolute_path[0] == "templates":
+            entry = data["templates"][bad.absolute_path[1]]
+            name = entry.get("id") if isinstance(entry, dict) else None
+            where = f"{where}: template {name or '#' + str(bad.absolute_path[1] + 1)}"
+    raise TemplateError(f"{where}: {error}")
+
+
+def hf_features():
+    """datasets.Features of a record, for loading several splits at once (a column that is null throughout
+    one split, like meta.letter in train, cannot be inferred from that split alone)."""
+    from datasets import Features, List, Value
+
+    string, integer = Value("string"), Value("int64")
+    meta = {key: string for key in ("task", "arm", "word", "template_id", "style", "category", "direction",
+                                    "separator", "letter", "position_category", "split")}  # fmt: skip
+    meta |= {"length": integer, "n_tokens": integer, "position": integer,
+             "token_ids": List(integer), "token_split": List(string)}  # fmt: skip
+    return Features({"instruction": string, "input": string, "output": string, "meta": meta})

@@ -1,0 +1,95 @@
+"""validate's core: every record is checked against the schema and re-derived from its meta alone."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+from strawberry.answers import expected_output
+from strawberry.jsonl import iter_jsonl
+from strawberry.schema import schema_error
+from strawberry.templates import EVAL_TASKS
+from strawberry.tokenizer import split_at
+
+
+@dataclass
+class Report:
+    records: Counter = field(default_factory=Counter)  # per file
+    tasks: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)  # "file:line: reason"
+
+    def fail(self, path: Path, line: int, reason: str) -> None:
+        self.errors.append(f"{path}:{line}: {reason}")
+
+    def as_json(self, shown: int) -> dict:
+        return {"valid": not self.errors, "records": dict(self.records), "tasks": dict(self.tasks),
+                "n_errors": len(self.errors), "errors": self.errors[:shown]}  # fmt: skip
+
+
+def check_record(record: dict, joiners: dict[str, str], allowed_tasks: tuple[str, ...]) -> str | None:
+    """The first thing wrong with one record on its own, or None."""
+    error = schema_error(record)
+    if error:
+        return f"breaks the schema {error}"
+    meta = record["meta"]
+    if meta["task"] not in allowed_tasks:
+        return f"task {meta['task']!r} does not belong in this file (expected {', '.join(allowed_tasks)})"
+    if meta["task"] == "spelling" and meta["separator"] not in joiners:
+        return f"unknown separator {meta['separator']!r}"
+    if meta["task"] == "position" and meta["position"] > len(meta["word"]):
+        return f"position {meta['position']} is past the end of {meta['word']!r}"
+    expected = expected_output(meta, joiners)
+    if record["output"] != expected:
+        return f"wrong answer: output {record['output']!r}, but meta says {expected!r} ({meta['template_id']})"
+    if meta["task"] == "position" and meta["letter"] != expected:
+        return f"meta.letter {meta['letter']!r} is not letter {meta['position']} of {meta['word']!r}"
+    if f"'{meta['word']}'" not in record["instruction"]:
+        return f"instruction does not quote the word '{meta['word']}'"
+    return None
+
+
+def validate(
+    spelling_path: Path, eval_path: Path, tokens: list[dict], tokenizer: Tokenizer, joiners: dict[str, str]
+) -> Report:
+    report = Report()
+    english = {t["text"] for t in tokens}
+    spelled_lower = {t.lower() for t in english}
+
+    for path, tasks in [(spelling_path, ("spelling",)), (eval_path, EVAL_TASKS)]:
+        eval_rows = []  # (line, record) of eval records that passed the per-record checks
+        for line, record in iter_jsonl(path):
+            report.records[str(path)] += 1
+            error = check_record(record, joiners, tasks)
+            if error:
+                report.fail(path, line, error)
+                continue
+            meta = record["meta"]
+            report.tasks[meta["task"]] += 1
+            if meta["task"] == "spelling":
+                if meta["word"] not in english:
+                    report.fail(path, line, f"spelled word {meta['word']!r} is not in the English token subset")
+                else:
+                    spelled_lower.add(meta["word"].lower())
+            else:
+                eval_rows.append((line, record))
+        _check_eval_words(path, eval_rows, spelled_lower, tokenizer, report)
+    return report
+
+
+def _check_eval_words(path: Path, rows: list, spelled_lower: set[str], tokenizer: Tokenizer, report: Report) -> None:
+    """Eval words never occur in training, and split into 2+ tokens in the prompt itself (one batch call)."""
+    spans = []
+    for _, record in rows:
+        start = record["instruction"].index(f"'{record['meta']['word']}'") + 1
+        spans.append((start, start + len(record["meta"]["word"])))
+    counts = split_at(tokenizer, [r["instruction"] for _, r in rows], spans)
+    for (line, record), n_tokens in zip(rows, counts):
+        meta = record["meta"]
+        if meta["word"].lower() in spelled_lower:
+            report.fail(path, line, f"eval word {meta['word']!r} leaks: it is a training (spelled) token")
+        elif n_tokens < 2:
+            report.fail(path, line, f"eval word {meta['word']!r} is a single token in its prompt")
+        elif n_tokens != meta["n_tokens"]:
+            report.fail(path, line, f"meta.n_tokens={meta['n_tokens']} but the prompt splits "
+                                    f"{meta['word']!r} into {n_tokens} tokens")  # fmt: skip
