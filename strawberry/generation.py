@@ -62,8 +62,11 @@ def spelling_records(
     cells: dict[tuple[str, str], list[Template]] = {}
     for t in templates:
         cells.setdefault((t.category, t.style), []).append(t)
-    categories = balanced(sorted({t.category for t in templates}), n, rng, weights.get("category"))
-    styles = balanced(sorted({t.style for t in templates}), n, rng, weights.get("style"))
+    # A weighted category or style without a template is reported as a missing cell below.
+    categories = balanced(sorted({t.category for t in templates} | set(weights.get("category", {}))), n, rng,
+                          weights.get("category"))  # fmt: skip
+    styles = balanced(sorted({t.style for t in templates} | set(weights.get("style", {}))), n, rng,
+                      weights.get("style"))  # fmt: skip
     seps = balanced(list(separators), n, rng, weights.get("separator"))
     missing = sorted({(c, s) for c, s in zip(categories, styles)} - set(cells))
     if missing:

@@ -1,0 +1,103 @@
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from strawberry.answers import expected_output, ordinal, position_category
+from strawberry.generation import balanced, eval_records, spelling_records
+from strawberry.schema import schema_error
+from strawberry.templates import TemplateError, load_separators, load_templates
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "templates"
+TOKENS = [{"id": i, "text": t} for i, t in enumerate(["straw", "berry", "The", "ing", "abc", "Berry", "xy"])]
+WORDS = [{"word": w, "token_split": [w[:2], w[2:]]} for w in ["aardvark", "added", "zebra", "mississippi", "oxo"]]
+PER_WORD = {"position": 3, "count": 2, "length": 1}
+
+
+@pytest.fixture(scope="module")
+def templates():
+    return load_templates(TEMPLATES)
+
+
+@pytest.fixture(scope="module")
+def joiners():
+    return {name: s.joiner for name, s in load_separators(TEMPLATES).items()}
+
+
+@pytest.mark.parametrize("n, text", [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th"),
+                                     (13, "13th"), (21, "21st"), (22, "22nd"), (101, "101st"), (111, "111th")])  # fmt: skip
+def test_ordinal(n, text):
+    assert ordinal(n) == text
+
+
+@pytest.mark.parametrize(
+    "meta, output",
+    [({"task": "spelling", "word": "straw", "direction": "forward", "separator": "space"}, "s t r a w"),
+     ({"task": "spelling", "word": "straw", "direction": "reverse", "separator": "comma"}, "w, a, r, t, s"),
+     ({"task": "spelling", "word": "Ab", "direction": "forward", "separator": "arrow"}, "A -> b"),
+     ({"task": "spelling", "word": "abc", "direction": "forward", "separator": "none"}, "abc"),
+     ({"task": "spelling", "word": "abc", "direction": "forward", "separator": "dots"}, "a.b.c"),
+     ({"task": "spelling", "word": "abc", "direction": "forward", "separator": "dash"}, "a-b-c"),
+     ({"task": "spelling", "word": "abc", "direction": "forward", "separator": "newline"}, "a\nb\nc"),
+     ({"task": "position", "word": "added", "position": 3}, "d"),
+     ({"task": "count", "word": "strawberry", "letter": "r"}, "3"),
+     ({"task": "count", "word": "strawberry", "letter": "z"}, "0"),
+     ({"task": "length", "word": "strawberry"}, "10")],
+)  # fmt: skip
+def test_expected_output(meta, output, joiners):
+    assert expected_output(meta, joiners) == output
+
+
+def test_position_category():
+    assert [position_category(p, 5) for p in range(1, 6)] == ["first", "middle", "middle", "middle", "last"]
+
+
+def test_balanced_counts_are_exact():
+    draws = balanced(["a", "b", "c"], 10, random.Random(0), {"a": 2, "b": 1, "c": 1})
+    assert Counter(draws) == {"a": 5, "b": 3, "c": 2}
+    assert "z" not in balanced(["y", "z"], 9, random.Random(0), {"y": 1, "z": 0})
+    with pytest.raises(ValueError, match="unknown option"):
+        balanced(["a"], 3, random.Random(0), {"b": 1})
+
+
+def test_spelling_records_are_right_balanced_and_deterministic(templates, joiners):
+    separators = load_separators(TEMPLATES)
+    make = lambda seed: spelling_records(TOKENS * 1, templates["spelling"], separators, 12, {}, random.Random(seed))  # noqa: E731
+    records = make(1)
+    assert records == make(1) and records != make(2)
+    texts = {t["text"] for t in TOKENS}
+    assert Counter(r["meta"]["word"] for r in records) == dict.fromkeys(texts, 12)
+    for r in records:
+        assert schema_error(r) is None
+        assert r["output"] == expected_output(r["meta"], joiners)
+        assert f"'{r['meta']['word']}'" in r["instruction"] and "{" not in r["instruction"]
+    for key in ("separator", "category", "style"):
+        sizes = Counter(r["meta"][key] for r in records).values()
+        assert max(sizes) - min(sizes) <= 1, key
+
+
+def test_spelling_weights_and_missing_cells(templates):
+    separators = load_separators(TEMPLATES)
+    records = spelling_records(TOKENS, templates["spelling"], separators, 4, {"separator": {"space": 1}},
+                               random.Random(0))  # fmt: skip
+    assert {r["meta"]["separator"] for r in records} == {"space"}
+    only_simple = [t for t in templates["spelling"] if t.style == "simple"]
+    with pytest.raises(TemplateError, match="no spelling template for \\(category, style\\)"):
+        spelling_records(TOKENS, only_simple, separators, 4, {"style": {"simple": 1, "playful": 1}},
+                         random.Random(0))  # fmt: skip
+
+
+def test_eval_records(templates, joiners):
+    records = eval_records(WORDS, templates, PER_WORD, absent_letter_rate=0.5, rng=random.Random(0))
+    assert Counter(r["meta"]["task"] for r in records) == {"position": 15, "count": 10, "length": 5}
+    for r in records:
+        assert schema_error(r) is None
+        assert r["output"] == expected_output(r["meta"], joiners)
+    positions = [r["meta"] for r in records if r["meta"]["task"] == "position"]
+    for word in WORDS:  # first, middle and last of every word, each once
+        asked = sorted(m["position_category"] for m in positions if m["word"] == word["word"])
+        assert asked == ["first", "last", "middle"]
+    counts = [r for r in records if r["meta"]["task"] == "count"]
+    assert sum(r["output"] == "0" for r in counts) == 5  # absent letters at the set rate
+    assert len({r["meta"]["template_id"] for r in records}) == sum(len(templates[t]) for t in PER_WORD)

@@ -1,0 +1,114 @@
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from strawberry.extraction import eval_word_pool
+from strawberry.generation import eval_records, spelling_records
+from strawberry.jsonl import DataError, write_jsonl
+from strawberry.templates import load_separators, load_templates
+from strawberry.tokenizer import english_tokens
+from strawberry.validation import validate
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "templates"
+WORDS = ["aardvark", "xylophonist", "quizzically", "bookkeeper", "zymurgy", "mnemonic"]
+
+
+@pytest.fixture(scope="module")
+def data(qwen3_tokenizer):
+    """Real records from the real tokenizer, templates and words."""
+    tokens = english_tokens(qwen3_tokenizer, dictionary=set())
+    some = [t for t in tokens if t["text"] in {"straw", "berry", "ing", "The"}]
+    templates = load_templates(TEMPLATES)
+    separators = load_separators(TEMPLATES)
+    spelling = spelling_records(some, templates["spelling"], separators, 3, {}, random.Random(0))
+    pool = eval_word_pool(qwen3_tokenizer, WORDS, tokens, " '{word}'")
+    questions = eval_records(pool, templates, {"position": 2, "count": 2, "length": 1}, 0.2, random.Random(0))
+    joiners = {name: s.joiner for name, s in separators.items()}
+    return tokens, spelling, questions, joiners
+
+
+def check(tmp_path, qwen3_tokenizer, data, spelling=None, questions=None):
+    tokens, good_spelling, good_questions, joiners = data
+    s_path, e_path = tmp_path / "spelling.jsonl", tmp_path / "eval.jsonl"
+    write_jsonl(s_path, good_spelling if spelling is None else spelling)
+    write_jsonl(e_path, good_questions if questions is None else questions)
+    return validate(s_path, e_path, tokens, qwen3_tokenizer, joiners), s_path, e_path
+
+
+def edited(records: list[dict], index: int, **changes) -> list[dict]:
+    records = json.loads(json.dumps(records))
+    record = records[index]
+    for key, value in changes.items():
+        if key.startswith("meta_"):
+            record["meta"][key[5:]] = value
+        elif value is None:
+            del record[key]
+        else:
+            record[key] = value
+    return records
+
+
+def test_good_data_passes(tmp_path, qwen3_tokenizer, data):
+    report, _, _ = check(tmp_path, qwen3_tokenizer, data)
+    assert report.errors == []
+    assert report.tasks["spelling"] == 12
+    assert report.tasks["length"] == len({q["meta"]["word"] for q in data[2]}) >= 4
+
+
+def test_schema_breaking_record_is_named(tmp_path, qwen3_tokenizer, data):
+    spelling = edited(data[1], 4, output=None)
+    report, s_path, _ = check(tmp_path, qwen3_tokenizer, data, spelling=spelling)
+    assert report.errors == [f"{s_path}:5: breaks the schema at $: 'output' is a required property"]
+    spelling = edited(data[1], 2, extra="x")
+    report, s_path, _ = check(tmp_path, qwen3_tokenizer, data, spelling=spelling)
+    assert report.errors[0].startswith(f"{s_path}:3: breaks the schema") and "'extra'" in report.errors[0]
+
+
+def test_wrong_answer_is_named(tmp_path, qwen3_tokenizer, data):
+    questions = data[2]
+    i = next(i for i, q in enumerate(questions) if q["meta"]["task"] == "count")
+    wrong = str(int(questions[i]["output"]) + 1)
+    report, _, e_path = check(tmp_path, qwen3_tokenizer, data, questions=edited(questions, i, output=wrong))
+    assert len(report.errors) == 1
+    assert report.errors[0].startswith(f"{e_path}:{i + 1}: wrong answer: output '{wrong}'")
+    # A spelled output with one letter swapped is caught too.
+    record = data[1][0]
+    bad = record["output"][::-1] if record["meta"]["word"] != record["meta"]["word"][::-1] else "x"
+    report, s_path, _ = check(tmp_path, qwen3_tokenizer, data, spelling=edited(data[1], 0, output=bad))
+    assert report.errors[0].startswith(f"{s_path}:1: wrong answer")
+
+
+def test_leaked_eval_word_is_named(tmp_path, qwen3_tokenizer, data):
+    # An eval question about a word that is spelled in training ("berry" is a token).
+    questions = edited(data[2], 0, instruction="What is the 1st letter of the word 'berry'? Answer.", output="b",
+                       meta_word="berry", meta_letter="b", meta_position=1)  # fmt: skip
+    report, _, e_path = check(tmp_path, qwen3_tokenizer, data, questions=questions)
+    assert report.errors == [f"{e_path}:1: eval word 'berry' leaks: it is a training (spelled) token"]
+
+
+def test_non_english_spelled_token_is_named(tmp_path, qwen3_tokenizer, data):
+    spelling = edited(data[1], 1, instruction="Spell 'zzqx' with the letters separated by spaces.", output="z z q x",
+                      meta_word="zzqx", meta_direction="forward", meta_separator="space")  # fmt: skip
+    report, s_path, _ = check(tmp_path, qwen3_tokenizer, data, spelling=spelling)
+    assert report.errors == [f"{s_path}:2: spelled word 'zzqx' is not in the English token subset"]
+
+
+def test_single_token_eval_word_is_named(tmp_path, qwen3_tokenizer, data, monkeypatch):
+    # "zymurgy" splits, but claim a word Qwen3 reads as one token in the prompt: "added" -> ' + added.
+    i = next(i for i, q in enumerate(data[2]) if q["meta"]["task"] == "length")
+    questions = edited(data[2], i, instruction="How many letters are in the word 'added'? Answer with a number only.",
+                       output="5", meta_word="added", meta_length=5)  # fmt: skip
+    tokens = [t for t in data[0] if t["text"].lower() != "added"]  # so only the token count can object
+    report, _, e_path = check(tmp_path, qwen3_tokenizer, (tokens, *data[1:]), questions=questions)
+    assert report.errors == [f"{e_path}:{i + 1}: eval word 'added' is a single token in its prompt"]
+
+
+def test_task_in_wrong_file_and_bad_json(tmp_path, qwen3_tokenizer, data):
+    report, _, e_path = check(tmp_path, qwen3_tokenizer, data, questions=data[1][:1])
+    assert report.errors[0].startswith(f"{e_path}:1: task 'spelling' does not belong in this file")
+    s_path = tmp_path / "spelling.jsonl"
+    s_path.write_text('{"instruction": "x"}\n{not json\n')
+    with pytest.raises(DataError, match=f"{s_path}:2: not valid JSON"):
+        validate(s_path, tmp_path / "eval.jsonl", data[0], qwen3_tokenizer, data[3])
