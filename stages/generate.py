@@ -22,6 +22,9 @@ def main() -> None:
     log.info("templates: %s; separators: %s", {k: len(v) for k, v in templates.items()}, list(separators))
 
     tokens = read_jsonl("data/tokens/english_tokens.jsonl")
+    if params["spelling_tokens"] is not None:  # a sample of distinct token texts, for quick runs
+        texts = set(rng.sample(sorted({t["text"] for t in tokens}), params["spelling_tokens"]))
+        tokens = [t for t in tokens if t["text"] in texts]
     spelling = spelling_records(tokens, templates["spelling"], separators, params["spelling_per_token"],
                                 params["weights"], rng)  # fmt: skip
 

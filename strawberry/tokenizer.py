@@ -93,17 +93,14 @@ def split_in_context(tokenizer: Tokenizer, words: list[str], context: str) -> li
         raise ValueError(f"word context {context!r} must contain {{word}} exactly once")
     start = context.index("{word}")
     encodings = tokenizer.encode_batch([context.replace("{word}", w) for w in words], add_special_tokens=False)
-    return [_word_split(word, enc.ids, enc.offsets, start) for word, enc in zip(words, encodings)]
+    return [_split(word, enc, start) for word, enc in zip(words, encodings)]
 
 
-def _word_split(word: str, ids: list[int], offsets: list[tuple[int, int]], start: int) -> WordSplit:
-    end = start + len(word)
-    pieces, token_ids = [], []
-    for token_id, (s, e) in zip(ids, offsets):
-        if s < end and e > start:
-            pieces.append(word[max(s, start) - start : min(e, end) - start])
-            token_ids.append(token_id)
-    return WordSplit(word, pieces, token_ids)
+def _split(word: str, enc, start: int) -> WordSplit:
+    # Tokens covering the word's first and last character (a token may straddle the quote: 's).
+    first, last = enc.char_to_token(start), enc.char_to_token(start + len(word) - 1) + 1
+    pieces = [word[max(s - start, 0) : e - start] for s, e in enc.offsets[first:last]]
+    return WordSplit(word, pieces, enc.ids[first:last])
 
 
 def split_at(tokenizer: Tokenizer, texts: list[str], spans: list[tuple[int, int]]) -> list[int]:

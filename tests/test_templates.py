@@ -32,30 +32,39 @@ def test_malformed_yaml_names_file(tmp_path):
 
 
 def test_unknown_variable_names_file_and_template(tmp_path):
-    path = write(tmp_path, """task: count
+    path = write(
+        tmp_path,
+        """task: count
 templates:
   - {id: count.ok, style: simple, instruction: "How many '{letter}' in '{word}'?"}
   - {id: count.needs_n, style: simple, instruction: "Is the {n}th letter of '{word}' a '{letter}'?"}
-""")
+""",
+    )
     with pytest.raises(TemplateError, match=r"bad.yaml: template count.needs_n needs \{n\}.*task 'count'"):
         load_template_file(path)
 
 
 def test_unbalanced_brace_names_template(tmp_path):
-    path = write(tmp_path, """task: length
+    path = write(
+        tmp_path,
+        """task: length
 templates:
   - {id: length.broken, style: simple, instruction: "How long is '{word'?"}
-""")
+""",
+    )
     with pytest.raises(TemplateError, match="bad.yaml: template length.broken: malformed template"):
         load_template_file(path)
 
 
 def test_schema_error_names_template(tmp_path):
-    path = write(tmp_path, """task: position
+    path = write(
+        tmp_path,
+        """task: position
 templates:
   - {id: position.fine, style: simple, instruction: "What is the {ordinal} letter of '{word}'?"}
   - {id: position.no_style, instruction: "What is letter {n} of '{word}'?"}
-""")
+""",
+    )
     with pytest.raises(TemplateError, match="template position.no_style: .*'style' is a required property"):
         load_template_file(path)
 
@@ -68,19 +77,25 @@ def test_unknown_task_and_style(tmp_path):
 
 
 def test_eval_template_must_quote_word(tmp_path):
-    path = write(tmp_path, """task: length
+    path = write(
+        tmp_path,
+        """task: length
 templates:
   - {id: length.unquoted, style: simple, instruction: "How many letters in {word}?"}
-""")
+""",
+    )
     with pytest.raises(TemplateError, match="length.unquoted: evaluation templates must quote"):
         load_template_file(path)
 
 
 def test_spelling_template_needs_category(tmp_path):
-    path = write(tmp_path, """task: spelling
+    path = write(
+        tmp_path,
+        """task: spelling
 templates:
   - {id: spell.x, style: simple, instruction: "Spell '{word}' {separator_hint}."}
-""")
+""",
+    )
     with pytest.raises(TemplateError, match="spell.x: spelling templates need a category"):
         load_template_file(path)
 
