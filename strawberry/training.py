@@ -1,0 +1,82 @@
+"""train's core: TRL SFT on prompt/completion pairs, validation accuracy by generation, resumable checkpoints."""
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+from datasets import Dataset
+from transformers import TrainerCallback
+from trl import SFTTrainer
+
+from strawberry.evaluation import accuracy, ask
+from strawberry.prompts import render_prompt
+
+COMPLETE = "COMPLETE"  # marker written once a checkpoint is fully on disk
+
+
+def sft_dataset(tokenizer, records: list[dict], template_kwargs: dict) -> Dataset:
+    """Prompt/completion pairs (TRL computes the loss on the completion only); the prompt is rendered by the
+    same render_prompt as at evaluation, so training and evaluation prompts are byte-identical."""
+    return Dataset.from_dict({
+        "prompt": [render_prompt(tokenizer, r, (), template_kwargs) for r in records],
+        "completion": [r["output"] for r in records],  # TRL appends the EOS token
+    })  # fmt: skip
+
+
+def run_key(*parts: object, files: list[str]) -> str:
+    """A short hash of the training configuration and data, naming its checkpoint folder."""
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode())
+    for name in files:
+        digest.update(Path(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def last_complete_checkpoint(output_dir: Path) -> str | None:
+    """The newest checkpoint with the COMPLETE marker; a checkpoint cut off mid-write is ignored."""
+    steps = []
+    for path in output_dir.glob("checkpoint-*"):
+        match = re.fullmatch(r"checkpoint-(\d+)", path.name)
+        if match and (path / COMPLETE).is_file():
+            steps.append((int(match.group(1)), path))
+    return str(max(steps)[1]) if steps else None
+
+
+class MarkCompleteCheckpoints(TrainerCallback):
+    def on_save(self, args, state, control, **kwargs):
+        path = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if path.is_dir():
+            (path / COMPLETE).write_text(f"step {state.global_step}\n")
+            print(f"checkpoint saved: {path}", flush=True)
+
+
+class ValAccuracyTrainer(SFTTrainer):
+    """SFTTrainer whose evaluation asks val position/count questions by generation (no loss on val): early
+    stopping and best-checkpoint selection follow letter knowledge, not token likelihood."""
+
+    def __init__(self, *args, val_questions: list[dict], val_shots: dict, template_kwargs: dict,
+                 generation: dict, gen_batch_size: int, **kwargs):  # fmt: skip
+        super().__init__(*args, **kwargs)
+        self.val_questions, self.val_shots = val_questions, val_shots
+        self.template_kwargs, self.generation, self.gen_batch_size = template_kwargs, generation, gen_batch_size
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
+        rows = ask(self.model, self.processing_class, self.val_questions, self.val_shots, self.template_kwargs,
+                   self.generation, self.gen_batch_size, self.args.seed, desc="val questions")  # fmt: skip
+        by_task = {t: accuracy([r for r in rows if r["meta"]["task"] == t])["accuracy"] for t in ("position", "count")}
+        metrics = {f"{metric_key_prefix}_position_accuracy": by_task["position"],
+                   f"{metric_key_prefix}_count_accuracy": by_task["count"],
+                   f"{metric_key_prefix}_val_accuracy": (by_task["position"] + by_task["count"]) / 2}  # fmt: skip
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
+
+
+def wandb_enabled(flag: bool) -> bool:
+    """W&B only when asked (param or WANDB_PROJECT); without a login it logs offline instead of prompting."""
+    if not (flag or os.environ.get("WANDB_PROJECT")):
+        return False
+    if not os.environ.get("WANDB_API_KEY") and not (Path.home() / ".netrc").is_file():
+        os.environ.setdefault("WANDB_MODE", "offline")
+    return True
