@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export HF_HUB_OFFLINE=1
+export PATH="$PWD/.venv/bin:$PATH" HF_HUB_OFFLINE=1
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"
