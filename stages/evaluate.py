@@ -1,6 +1,7 @@
 """Stage evaluate: base vs tuned model on the same test questions, zero-shot and k-shot, position/count/length."""
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 from strawberry.eval_report import ARMS, plot_breakdowns, plot_headline, task_metrics
@@ -50,11 +51,8 @@ def main() -> None:
             for arm in ARMS:
                 desc = f"{set_name} {k}-shot {arm}"
                 log.info("asking %d questions: %s", len(questions), desc)
-                if arm == "base":
-                    with model.disable_adapter():  # the same weights without the LoRA update
-                        rows[(arm, k)] = ask(model, tokenizer, questions, shots, template_kwargs, profile.generation,
-                                             cfg["batch_size"], cfg["seed"], desc)  # fmt: skip
-                else:
+                # base = the same weights with the LoRA update switched off
+                with model.disable_adapter() if arm == "base" else nullcontext():
                     rows[(arm, k)] = ask(model, tokenizer, questions, shots, template_kwargs, profile.generation,
                                          cfg["batch_size"], cfg["seed"], desc)  # fmt: skip
                 predictions += [{"set": set_name, "model": arm, "shots": k, **r} for r in rows[(arm, k)]]

@@ -4,10 +4,8 @@ import shutil
 from pathlib import Path
 
 from dvclive import Live
-from peft import LoraConfig
-from transformers import EarlyStoppingCallback, GenerationConfig
+from transformers import GenerationConfig
 from transformers.integrations import DVCLiveCallback
-from trl import SFTConfig
 
 from strawberry.evaluation import pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl
@@ -15,14 +13,7 @@ from strawberry.logs import get_logger
 from strawberry.params import load_params
 from strawberry.profiles import load_model, load_profile, require_device
 from strawberry.prompts import chat_template_kwargs
-from strawberry.training import (
-    MarkCompleteCheckpoints,
-    ValAccuracyTrainer,
-    last_complete_checkpoint,
-    run_key,
-    sft_dataset,  # fmt: skip
-    wandb_enabled,
-)
+from strawberry.training import build_trainer, last_complete_checkpoint, run_key
 
 TRAIN, VAL = "data/splits/train.jsonl", "data/splits/val.jsonl"
 ADAPTER_DIR = Path("models/adapter")
@@ -50,37 +41,10 @@ def main() -> None:
     val_questions = [q for q in sample_per_task(val, cfg["val_questions"], cfg["seed"], shot_words)
                      if q["meta"]["task"] in ("position", "count")]  # fmt: skip
 
-    peft_config = LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
-                             target_modules=lora["target_modules"], bias="none", task_type="CAUSAL_LM")  # fmt: skip
-    if profile.backend == "unsloth":
-        from unsloth import FastLanguageModel  # GPU only
-
-        model = FastLanguageModel.get_peft_model(
-            model, r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=0, target_modules=lora["target_modules"],
-            bias="none", use_gradient_checkpointing="unsloth", random_state=cfg["seed"])  # fmt: skip
-        peft_config = None
-
-    report_to = ["wandb"] if wandb_enabled(cfg["wandb"]) else []
-    args = SFTConfig(
-        output_dir=str(output_dir), max_steps=cfg["max_steps"], learning_rate=cfg["learning_rate"],
-        per_device_train_batch_size=cfg["batch_size"], gradient_accumulation_steps=cfg["grad_accum"],
-        warmup_steps=cfg["warmup_steps"], lr_scheduler_type="linear", seed=cfg["seed"], data_seed=cfg["seed"],
-        max_length=cfg["max_length"], completion_only_loss=True, logging_steps=cfg["logging_steps"],
-        eval_strategy="steps", eval_steps=cfg["eval_steps"], save_strategy="steps", save_steps=cfg["eval_steps"],
-        save_total_limit=cfg["save_total_limit"], load_best_model_at_end=True,
-        metric_for_best_model="val_accuracy", greater_is_better=True, report_to=report_to,
-        use_cpu=not profile.needs_cuda and require_device(profile) == "cpu", dataloader_num_workers=0,
-        disable_tqdm=False,
-    )  # fmt: skip
     live = Live(LIVE_DIR, resume=resume is not None, dvcyaml=False, save_dvc_exp=False)
-    trainer = ValAccuracyTrainer(
-        model=model, args=args, processing_class=tokenizer, peft_config=peft_config,
-        train_dataset=sft_dataset(tokenizer, train, template_kwargs),
-        eval_dataset=sft_dataset(tokenizer, val_questions[:8], template_kwargs),
-        callbacks=[DVCLiveCallback(live=live), MarkCompleteCheckpoints(),
-                   EarlyStoppingCallback(early_stopping_patience=cfg["patience"])],
-        val_questions=val_questions, val_shots=shots, template_kwargs=template_kwargs,
-        generation=profile.generation, gen_batch_size=cfg["gen_batch_size"],
+    trainer = build_trainer(
+        profile, model, tokenizer, lora, cfg, output_dir, train, val_questions, shots, template_kwargs,
+        callbacks=[DVCLiveCallback(live=live)],
     )  # fmt: skip
     trainer.train(resume_from_checkpoint=resume)
     log.info("best val accuracy %s at %s", trainer.state.best_metric, trainer.state.best_model_checkpoint)

@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 from datasets import Dataset
-from transformers import TrainerCallback
-from trl import SFTTrainer
+from peft import LoraConfig
+from transformers import EarlyStoppingCallback, TrainerCallback
+from trl import SFTConfig, SFTTrainer
 
 from strawberry.evaluation import accuracy, ask
+from strawberry.profiles import Profile
 from strawberry.prompts import render_prompt
 
 COMPLETE = "COMPLETE"  # marker written once a checkpoint is fully on disk
@@ -80,3 +82,45 @@ def wandb_enabled(flag: bool) -> bool:
     if not os.environ.get("WANDB_API_KEY") and not (Path.home() / ".netrc").is_file():
         os.environ.setdefault("WANDB_MODE", "offline")
     return True
+
+
+def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, output_dir: Path, train: list[dict],
+                  val_questions: list[dict], shots: dict, template_kwargs: dict, callbacks: list = ()
+                  ) -> ValAccuracyTrainer:  # fmt: skip
+    """The SFT trainer for params.yaml's `lora` and `train` sections: PEFT LoRA (Unsloth's on its backend),
+    checkpoints every eval_steps, early stopping and best-adapter selection on val accuracy."""
+    peft_config = LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
+                             target_modules=lora["target_modules"], bias="none", task_type="CAUSAL_LM")  # fmt: skip
+    if profile.backend == "unsloth":
+        from unsloth import FastLanguageModel  # GPU only: never imported on a CPU machine
+
+        model = FastLanguageModel.get_peft_model(
+            model, r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=0, target_modules=lora["target_modules"],
+            bias="none", use_gradient_checkpointing="unsloth", random_state=cfg["seed"])  # fmt: skip
+        peft_config = None
+    args = SFTConfig(
+        output_dir=str(output_dir), max_steps=cfg["max_steps"], learning_rate=cfg["learning_rate"],
+        per_device_train_batch_size=cfg["batch_size"], gradient_accumulation_steps=cfg["grad_accum"],
+        warmup_steps=cfg["warmup_steps"], lr_scheduler_type="linear", seed=cfg["seed"], data_seed=cfg["seed"],
+        max_length=cfg["max_length"], completion_only_loss=True, logging_steps=cfg["logging_steps"],
+        eval_strategy="steps", eval_steps=cfg["eval_steps"], save_strategy="steps", save_steps=cfg["eval_steps"],
+        save_total_limit=cfg["save_total_limit"], load_best_model_at_end=True,
+        metric_for_best_model="val_accuracy", greater_is_better=True,
+        report_to=["wandb"] if wandb_enabled(cfg["wandb"]) else [],
+        use_cpu=not profile.needs_cuda and not _cuda(), dataloader_num_workers=0,
+    )  # fmt: skip
+    return ValAccuracyTrainer(
+        model=model, args=args, processing_class=tokenizer, peft_config=peft_config,
+        train_dataset=sft_dataset(tokenizer, train, template_kwargs),
+        eval_dataset=sft_dataset(tokenizer, val_questions[:8], template_kwargs),  # unused: evaluate() generates
+        callbacks=[*callbacks, MarkCompleteCheckpoints(),
+                   EarlyStoppingCallback(early_stopping_patience=cfg["patience"])],
+        val_questions=val_questions, val_shots=shots, template_kwargs=template_kwargs,
+        generation=profile.generation, gen_batch_size=cfg["gen_batch_size"],
+    )  # fmt: skip
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

@@ -1,0 +1,51 @@
+import pytest
+
+from strawberry.answers import parse_answer
+from strawberry.stats import mcnemar_exact, wilson_interval
+
+
+@pytest.mark.parametrize(
+    "task, reply, strict, lenient",
+    [  # replies seen from SmolLM2-135M-Instruct and tiny models on this project's questions
+        ("position", "d", "d", "d"),
+        ("position", " D\n", "d", "d"),
+        ("position", "The 3rd letter of the word 'added' is 'A'.", None, "a"),
+        ("position", "The letter 'b' is not a valid option in the", None, "b"),
+        ("position", 'The letter "f" is a special letter that represents the', None, "f"),
+        ("position", "The letter is d.", None, "d"),
+        ("position", "The 1st letter of 'sluggardness", None, None),
+        ("position", "s t r a w", None, "s"),
+        ("position", "มาตรฐานมาตรฐาน", None, None),
+        ("count", "3", "3", "3"),
+        ("count", "The letter 'r' appears 10 times in the sentence \"strawberry.\"", None, "10"),
+        ("count", "There are three r's.", None, "3"),
+        ("count", "Zero", None, "0"),
+        ("count", "s, t, r, a, w", None, None),
+        ("length", "It has eleven letters.", None, "11"),
+        ("length", "10 letters", None, "10"),
+        ("length", "twenty-one", None, "20"),  # first number word only: documented limitation
+    ],
+)
+def test_parse_answer(task, reply, strict, lenient):
+    parsed = parse_answer(task, reply)
+    assert (parsed.strict, parsed.lenient) == (strict, lenient)
+
+
+def test_parse_answer_unknown_task():
+    with pytest.raises(ValueError, match="no answer parser"):
+        parse_answer("spelling", "s t r a w")
+
+
+def test_wilson_interval():
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_mcnemar_exact():
+    # 6 discordant pairs, all in favour of tuned: p = 2 * 0.5**6
+    assert mcnemar_exact([False] * 6 + [True] * 4, [True] * 10) == pytest.approx(0.03125)
+    assert mcnemar_exact([True, False], [True, False]) == 1.0
+    assert mcnemar_exact([True, False, True], [False, True, True]) == 1.0
+    with pytest.raises(ValueError):
+        mcnemar_exact([True], [True, False])

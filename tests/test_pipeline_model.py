@@ -1,0 +1,129 @@
+"""train and evaluate with the tiny random Qwen3 profile, by the real DVC in a temporary git repository."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from scripts.transfer_analysis import report, runs
+from tests.conftest import VENV_BIN, copy_project, run, set_params
+
+TINY = {
+    "generate.spelling_tokens": 300, "generate.eval_words": 120,
+    "model": "tiny-qwen3", "train.max_steps": 4, "train.eval_steps": 2, "train.batch_size": 2,
+    "train.val_questions": 3, "train.val_shots": 1, "train.logging_steps": 1, "train.warmup_steps": 0,
+    "evaluate.questions_per_task": 6, "evaluate.shots": [0, 1],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = copy_project(tmp_path_factory.mktemp("model"))
+    set_params(repo, TINY)
+    run(["git", "commit", "-qam", "tiny profile"], repo)
+    run(["dvc", "repro"], repo, timeout=900)
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-qm", "tiny run"], repo)
+    return repo
+
+
+def test_repro_through_evaluate(repo):
+    assert json.loads(run(["dvc", "status", "--json"], repo).stdout) == {}
+    metrics = json.loads((repo / "metrics/eval.json").read_text())
+    assert metrics["profile"] == "tiny-qwen3"
+    for task in ("position", "count", "length"):
+        for shots in ("0shot", "1shot"):
+            entry = metrics["test"][task][shots]
+            assert entry["base"]["n"] == entry["tuned"]["n"] == 6
+            assert 0 <= entry["base"]["ci_low"] <= entry["base"]["accuracy"] <= entry["base"]["ci_high"] <= 1
+            assert 0 <= entry["mcnemar_p"] <= 1
+        assert 0 < metrics["test"][task]["chance"] < 1
+    assert "balanced_0to3" in metrics["test"]["count"]["0shot"]
+    assert not any("spell" in key for key in json.dumps(metrics).split('"'))  # no spelling metric in evaluation
+    predictions = [json.loads(line) for line in (repo / "eval/predictions.jsonl").read_text().splitlines()]
+    assert len(predictions) == 3 * 6 * 2 * 2  # tasks x questions x shots x (base, tuned)
+    assert {"question", "expected", "reply", "strict", "lenient", "correct"} <= set(predictions[0])
+    adapter = repo / "models/adapter"
+    assert (adapter / "adapter_config.json").is_file() and (adapter / "generation_config.json").is_file()
+    assert json.loads((adapter / "adapter_config.json").read_text())["r"] == 8
+    assert (repo / "dvclive/train/metrics.json").is_file()
+    assert (repo / "plots/eval/by_word_length.png").is_file()
+    assert not (repo / "models/checkpoints").exists() or not any((repo / "models/checkpoints").iterdir())
+
+
+def test_model_switch_reruns_train_and_evaluate_only(repo):
+    set_params(repo, {"model": "smollm2-135m"})
+    status = json.loads(run(["dvc", "status", "--json"], repo).stdout)
+    assert set(status) == {"train", "evaluate"}
+    run(["git", "checkout", "params.yaml"], repo)
+
+
+def test_exp_run_and_compare(repo):
+    run(["dvc", "exp", "run", "-S", "lora.r=4", "-n", "r4"], repo, timeout=900)
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    text = json.dumps(shown)
+    assert '"r4"' in text and "test" in text and "position" in text and "count" in text
+    metrics = json.loads((repo / "metrics/eval.json").read_text())
+    assert json.loads((repo / "models/adapter/adapter_config.json").read_text())["r"] == 4
+    assert metrics["test"]["position"]["0shot"]["tuned"]["n"] == 6
+    diff = run(["dvc", "metrics", "diff", "HEAD", "--all"], repo).stdout
+    assert "test.position.0shot.tuned.accuracy" in diff and "test.count.0shot.tuned.accuracy" in diff
+    table = run(["dvc", "exp", "show", "--no-pager", "--md"], repo).stdout
+    assert "r4" in table and "lora.r" in table
+
+
+def test_train_resumes_after_a_real_interrupt(tmp_path):
+    repo = copy_project(tmp_path)
+    set_params(repo, {**TINY, "train.max_steps": 40, "train.eval_steps": 4, "train.patience": 100})
+    run(["dvc", "repro", "split"], repo, timeout=600)
+    env_path = f"{VENV_BIN}:" + subprocess.os.environ["PATH"]
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "stages.train"], cwd=repo, text=True, bufsize=1,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**subprocess.os.environ, "PATH": env_path})  # fmt: skip
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "checkpoint saved:" in line and "checkpoint-8" in line:
+            proc.send_signal(signal.SIGKILL)  # no chance to clean up: like a preempted spot machine
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode != 0, "".join(seen)[-3000:]
+    out = run([sys.executable, "-m", "stages.train"], repo, timeout=600)
+    log = out.stdout + out.stderr
+    assert "resuming from models/checkpoints/" in log and "checkpoint-8" in log
+    saved = [line for line in log.splitlines() if line.startswith("checkpoint saved:")]
+    assert saved and saved[0].endswith("checkpoint-12"), saved  # continued after step 8, not from step 0
+    assert (repo / "models/adapter/adapter_model.safetensors").is_file()
+
+
+def test_queue_two_experiments_and_transfer_analysis(repo, tmp_path):
+    for seed in (1, 2):
+        run(["dvc", "exp", "run", "--queue", "-S", "lora.r=4", "-S", f"train.seed={seed}", "-n", f"q-seed{seed}"],
+            repo)  # fmt: skip
+    run(["dvc", "queue", "start", "-j", "1"], repo)
+    deadline = time.monotonic() + 900
+    while True:
+        status = run(["dvc", "queue", "status"], repo).stdout
+        if "Queued" not in status and "Running" not in status:
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(5)
+    assert "Failed" not in status, run(["dvc", "queue", "logs", "q-seed1"], repo, check=False).stdout
+    exp_show = run(["dvc", "exp", "show", "--json"], repo).stdout
+    (tmp_path / "exp.json").write_text(exp_show)
+    rows = runs(json.loads(exp_show))
+    names = {r["name"] for r in rows}
+    assert {"q-seed1", "q-seed2"} <= names
+    assert all("test.position.0shot.tuned.accuracy" in r["metrics"] for r in rows)
+    markdown, points = report(rows, shots=0)
+    # The two queued runs differ only in train.seed: one configuration, n = 2 seeds.
+    line = next(line for line in markdown.splitlines() if "q-seed1" in line)
+    assert "q-seed2" in line and "| 2 |" in line and "lora.r=4" in line
+    assert "Correlation of position and count gains" in markdown
+    assert len(points) == len(rows)
+    proc = run([sys.executable, "scripts/transfer_analysis.py", "--json", str(tmp_path / "exp.json"),
+                "--plot", str(tmp_path / "transfer.png")], repo)  # fmt: skip
+    assert "q-seed1" in proc.stdout and (tmp_path / "transfer.png").stat().st_size > 1000
