@@ -38,7 +38,7 @@ def runs(exp_show: list) -> list[dict]:
         data = node.get("data") or {}
         metrics = (data.get("metrics") or {}).get("metrics/eval.json", {}).get("data")
         params = (data.get("params") or {}).get("params.yaml", {}).get("data")
-        if metrics and params:
+        if metrics and params and node.get("rev") != "workspace":  # the workspace repeats a commit or an exp
             found.append({"name": node.get("name") or name or data.get("rev", "?")[:7],
                           "params": flatten(params), "metrics": flatten(metrics)})  # fmt: skip
         for exp in node.get("experiments") or []:

@@ -44,7 +44,10 @@ def test_repro_through_evaluate(repo):
     assert "balanced_0to3" in metrics["test"]["count"]["0shot"]
     assert not any("spell" in key for key in json.dumps(metrics).split('"'))  # no spelling metric in evaluation
     predictions = [json.loads(line) for line in (repo / "eval/predictions.jsonl").read_text().splitlines()]
-    assert len(predictions) == 3 * 6 * 2 * 2  # tasks x questions x shots x (base, tuned)
+    test_predictions = [p for p in predictions if p["set"] == "test"]
+    assert len(test_predictions) == 3 * 6 * 2 * 2  # tasks x questions x shots x (base, tuned)
+    assert {p["set"] for p in predictions} == {"test", "classic"}  # the extra question file, reported apart
+    assert metrics["classic"]["count"]["0shot"]["base"]["n"] == 10
     assert {"question", "expected", "reply", "strict", "lenient", "correct"} <= set(predictions[0])
     adapter = repo / "models/adapter"
     assert (adapter / "adapter_config.json").is_file() and (adapter / "generation_config.json").is_file()
@@ -121,7 +124,10 @@ def test_queue_two_experiments_and_transfer_analysis(repo, tmp_path):
     markdown, points = report(rows, shots=0)
     # The two queued runs differ only in train.seed: one configuration, n = 2 seeds.
     line = next(line for line in markdown.splitlines() if "q-seed1" in line)
-    assert "q-seed2" in line and "| 2 |" in line and "lora.r=4" in line
+    cells = [c.strip() for c in line.split("|")]
+    members = cells[-2].split(", ")
+    assert {"q-seed1", "q-seed2"} <= set(members) and "lora.r=4" in cells[2]
+    assert int(cells[5]) == len(members) >= 2  # n seeds
     assert "Correlation of position and count gains" in markdown
     assert len(points) == len(rows)
     proc = run([sys.executable, "scripts/transfer_analysis.py", "--json", str(tmp_path / "exp.json"),

@@ -53,9 +53,9 @@ def test_push_wipe_pull_is_byte_identical(built):
         run(["dvc", "push"], built)
         assert s3.object_count() >= 7
         wipe(built)
-        run(["dvc", "pull"], built)
+        run(["dvc", "pull", "--with-deps", "analyze"], built)
         assert digests(built) == before
-        assert json.loads(run(["dvc", "status", "--json"], built).stdout) == {}
+        assert json.loads(run(["dvc", "status", "--json", "--with-deps", "analyze"], built).stdout) == {}
 
 
 def test_interrupted_push_then_retry_loses_nothing(built):
@@ -75,6 +75,6 @@ def test_interrupted_push_then_retry_loses_nothing(built):
         run(["dvc", "push"], built, timeout=300)  # retry
         assert s3.object_count() >= max(partial, 7)
         wipe(built)
-        run(["dvc", "pull"], built)
+        run(["dvc", "pull", "--with-deps", "analyze"], built)
         assert digests(built) == before
-        assert json.loads(run(["dvc", "status", "--json"], built).stdout) == {}
+        assert json.loads(run(["dvc", "status", "--json", "--with-deps", "analyze"], built).stdout) == {}
