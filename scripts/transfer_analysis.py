@@ -39,7 +39,7 @@ def runs(exp_show: list) -> list[dict]:
         metrics = (data.get("metrics") or {}).get("metrics/eval.json", {}).get("data")
         params = (data.get("params") or {}).get("params.yaml", {}).get("data")
         if metrics and params and node.get("rev") != "workspace":  # the workspace repeats a commit or an exp
-            found.append({"name": node.get("name") or name or data.get("rev", "?")[:7],
+            found.append({"name": node.get("name") or name or data.get("rev", "?")[:7], "rev": data.get("rev"),
                           "params": flatten(params), "metrics": flatten(metrics)})  # fmt: skip
         for exp in node.get("experiments") or []:
             for rev in exp.get("revs") or []:

@@ -2,7 +2,7 @@
 
 import random
 
-from strawberry.generation import eval_records, spelling_records
+from strawberry.generation import eval_records, format_control_records, spelling_records
 from strawberry.jsonl import read_jsonl, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
@@ -11,6 +11,7 @@ from strawberry.templates import load_separators, load_templates
 TEMPLATES_DIR = "data/templates"
 SPELLING_OUT = "data/generated/spelling.jsonl"
 EVAL_OUT = "data/generated/eval.jsonl"
+CONTROL_OUT = "data/generated/format_control.jsonl"
 
 
 def main() -> None:
@@ -36,7 +37,10 @@ def main() -> None:
     questions = eval_records(words, templates, params["per_word"], params["absent_letter_rate"], rng)
 
     log.info("spelling records: %d; eval questions: %d about %d words", len(spelling), len(questions), n_words)
+    joiners = {name: s.joiner for name, s in separators.items()}
+    control = format_control_records(spelling, joiners, random.Random(params["seed"] + 1))
     write_jsonl(SPELLING_OUT, spelling)
+    write_jsonl(CONTROL_OUT, control)
     write_jsonl(EVAL_OUT, questions)
 
 

@@ -19,14 +19,19 @@ def main() -> None:
             raise SystemExit("split: metrics/validation.json says the generated data is invalid; run validate")
     rng = random.Random(params["seed"])
 
-    train = read_jsonl("data/generated/spelling.jsonl")
-    rng.shuffle(train)
-    if params["max_train_records"] is not None:
-        train = train[: params["max_train_records"]]
-    splits = {"train": train, **split_by_word(read_jsonl("data/generated/eval.jsonl"), params["val_fraction"], rng)}
+    spelling = read_jsonl("data/generated/spelling.jsonl")
+    control = read_jsonl("data/generated/format_control.jsonl")  # mirrors spelling line by line
+    order = list(range(len(spelling)))
+    rng.shuffle(order)
+    order = order[: params["max_train_records"]]  # None = all
+    splits = {
+        "train": [spelling[i] for i in order],
+        "train_format_control": [control[i] for i in order],  # the same prompts, wrong letters (train.arm)
+        **split_by_word(read_jsonl("data/generated/eval.jsonl"), params["val_fraction"], rng),
+    }
 
     for name, records in splits.items():
-        write_jsonl(f"{SPLITS_DIR}/{name}.jsonl", with_split(records, name))
+        write_jsonl(f"{SPLITS_DIR}/{name}.jsonl", with_split(records, name.split("_")[0]))
     log.info("splits: %s", {name: len(records) for name, records in splits.items()})
 
 

@@ -15,7 +15,8 @@ from strawberry.profiles import load_model, load_profile, require_device
 from strawberry.prompts import chat_template_kwargs
 from strawberry.training import build_trainer, last_complete_checkpoint, run_key
 
-TRAIN, VAL = "data/splits/train.jsonl", "data/splits/val.jsonl"
+TRAIN_FILES = {"spelling": "data/splits/train.jsonl", "format_control": "data/splits/train_format_control.jsonl"}
+VAL = "data/splits/val.jsonl"
 ADAPTER_DIR = Path("models/adapter")
 CHECKPOINTS = Path("models/checkpoints")
 LIVE_DIR = "dvclive/train"
@@ -27,14 +28,22 @@ def main() -> None:
     profile = load_profile(params)
     require_device(profile)  # a GPU profile on a CPU machine stops here, before loading anything
     lora, cfg = params["lora"], params["train"]
+    if cfg["arm"] not in TRAIN_FILES:
+        raise ValueError(f"params.yaml train.arm={cfg['arm']!r}: choose one of {', '.join(TRAIN_FILES)}")
+    train_file = TRAIN_FILES[cfg["arm"]]
 
-    output_dir = CHECKPOINTS / run_key(profile, lora, cfg, files=[TRAIN, VAL])
+    output_dir = CHECKPOINTS / run_key(profile, lora, cfg, files=[train_file, VAL])
     resume = last_complete_checkpoint(output_dir)
-    log.info("profile %s; %s", profile.name, f"resuming from {resume}" if resume else "starting from step 0")
+    log.info(
+        "profile %s, arm %s; %s",
+        profile.name,
+        cfg["arm"],
+        f"resuming from {resume}" if resume else "starting from step 0",
+    )
 
     model, tokenizer = load_model(profile, for_training=True)
     template_kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
-    train = read_jsonl(TRAIN)
+    train = read_jsonl(train_file)
     val = read_jsonl(VAL)
     shots = pick_shots(val, cfg["val_shots"], cfg["seed"])
     shot_words = {r["meta"]["word"] for rows in shots.values() for r in rows}

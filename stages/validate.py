@@ -8,7 +8,7 @@ from strawberry.logs import get_logger
 from strawberry.params import load_params
 from strawberry.templates import load_separators
 from strawberry.tokenizer import load_fast_tokenizer
-from strawberry.validation import validate
+from strawberry.validation import validate, validate_control
 
 REPORT_OUT = "metrics/validation.json"
 
@@ -25,6 +25,8 @@ def main() -> None:
         load_fast_tokenizer(all_params["tokenizer"]),
         joiners,
     )
+    validate_control(Path("data/generated/spelling.jsonl"), Path("data/generated/format_control.jsonl"), joiners,
+                     report)  # fmt: skip
     write_json(REPORT_OUT, report.as_json(shown))
     if report.errors:
         for error in report.errors[:shown]:

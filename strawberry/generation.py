@@ -34,7 +34,8 @@ def balanced(options: Sequence[str], n: int, rng: random.Random, weights: dict[s
 # Every record carries every meta key (None where it does not apply), so that all splits share one set of
 # columns and load together with datasets.load_dataset("json", ...).
 META_KEYS = ("task", "arm", "word", "length", "template_id", "style", "category", "direction", "separator",
-             "token_ids", "token_split", "n_tokens", "letter", "position", "position_category", "split")  # fmt: skip
+             "token_ids", "token_split", "n_tokens", "letter", "position", "position_category", "control",
+             "split")  # fmt: skip
 
 
 def alpaca(instruction: str, output: str, meta: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +86,33 @@ def spelling_records(
         }  # fmt: skip
         records.append(alpaca(template.render(word=text, separator_hint=sep.hint), sep.joiner.join(letters), meta))
     return records
+
+
+def format_control_records(spelling: list[dict], joiners: dict[str, str], rng: random.Random) -> list[dict]:
+    """The format-control arm: each spelling record with the same prompt and reply shape (length, separator,
+    direction) but wrong letters: the word's letters shuffled into another order, or, for a word with no other
+    order ("AA"), the letters of another token text of the same length. Teaches the reply shape, not the spelling."""
+    by_length: dict[int, list[str]] = {}
+    for record in spelling:
+        by_length.setdefault(len(record["meta"]["word"]), []).append(record["meta"]["word"])
+    control = []
+    for record in spelling:
+        meta = record["meta"]
+        word = meta["word"]
+        letters, method = list(word), "shuffle"
+        if len(set(word)) > 1:
+            while letters == list(word):
+                rng.shuffle(letters)
+        else:
+            others = [w for w in by_length[len(word)] if w != word]
+            if not others:
+                raise ValueError(f"format control: no other token of length {len(word)} to replace {word!r}")
+            letters, method = list(rng.choice(others)), "other_token"
+        if meta["direction"] == "reverse":
+            letters.reverse()
+        output = joiners[meta["separator"]].join(letters)
+        control.append({**record, "output": output, "meta": {**meta, "arm": "format_control", "control": method}})
+    return control
 
 
 def eval_records(

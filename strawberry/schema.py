@@ -53,7 +53,7 @@ def hf_features():
 
     string, integer = Value("string"), Value("int64")
     meta = {key: string for key in ("task", "arm", "word", "template_id", "style", "category", "direction",
-                                    "separator", "letter", "position_category", "split")}  # fmt: skip
+                                    "separator", "letter", "position_category", "control", "split")}  # fmt: skip
     meta |= {"length": integer, "n_tokens": integer, "position": integer,
              "token_ids": List(integer), "token_split": List(string)}  # fmt: skip
     return Features({"instruction": string, "input": string, "output": string, "meta": meta})

@@ -60,6 +60,41 @@ def check_record(
     return None
 
 
+def control_problem(true: dict, control: dict, joiners: dict[str, str]) -> str | None:
+    """What is wrong with a format-control record, given the spelling record it mirrors, or None."""
+    meta, true_meta = control["meta"], true["meta"]
+    if meta["arm"] != "format_control":
+        return f"meta.arm is {meta['arm']!r}, expected 'format_control'"
+    for key in ("word", "separator", "direction", "template_id"):
+        if meta[key] != true_meta[key]:
+            return f"meta.{key} {meta[key]!r} does not mirror the spelling record ({true_meta[key]!r})"
+    if control["instruction"] != true["instruction"]:
+        return "instruction differs from the spelling record's"
+    joiner = joiners[meta["separator"]]
+    letters = control["output"].split(joiner) if joiner else list(control["output"])
+    if len(letters) != len(meta["word"]) or not all(len(c) == 1 and c.isalpha() for c in letters):
+        return f"output {control['output']!r} does not have the shape of a {len(meta['word'])}-letter spelling"
+    if control["output"] == true["output"]:
+        return f"output {control['output']!r} is the true spelling of {meta['word']!r}"
+    if meta["control"] == "shuffle" and sorted(letters) != sorted(meta["word"]):
+        return f"output {control['output']!r} is not a shuffle of {meta['word']!r}"
+    return None
+
+
+def validate_control(spelling_path: Path, control_path: Path, joiners: dict[str, str], report: Report) -> None:
+    """The format-control file mirrors the spelling file line by line, with the same shape and wrong letters."""
+    spelling = [r for _, r in iter_jsonl(spelling_path)]
+    rows = list(iter_jsonl(control_path))
+    report.records[str(control_path)] = len(rows)
+    if len(rows) != len(spelling):
+        report.fail(control_path, len(rows), f"{len(rows)} records, but {spelling_path} has {len(spelling)}")
+        return
+    for (line, record), true, error in zip(rows, spelling, schema_errors([r for _, r in rows])):
+        problem = f"breaks the schema {error}" if error else control_problem(true, record, joiners)
+        if problem:
+            report.fail(control_path, line, problem)
+
+
 def validate(
     spelling_path: Path, eval_path: Path, tokens: list[dict], tokenizer: Tokenizer, joiners: dict[str, str]
 ) -> Report:

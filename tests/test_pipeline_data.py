@@ -29,7 +29,7 @@ def test_repro_builds_loadable_splits(repo):
 
     from strawberry.schema import hf_features
 
-    assert json.loads(run(["dvc", "status", "--json", "analyze"], repo).stdout) == {}
+    assert json.loads(run(["dvc", "status", "--json", "--with-deps", "analyze"], repo).stdout) == {}
     files = {s: str(repo / f"data/splits/{s}.jsonl") for s in ("train", "val", "test")}
     splits = load_dataset("json", data_files=files, features=hf_features())
     assert splits["train"].num_rows == 400
@@ -50,7 +50,7 @@ def test_template_edit_reruns_generate_and_after_but_not_extract(repo):
     path = repo / "data/templates/length.yaml"
     path.write_text(path.read_text().replace("How many letters are in the word", "How many letters does the word"))
     path.write_text(path.read_text().replace("'{word}'? Answer with a number only.", "'{word}' have? Number only."))
-    status = json.loads(run(["dvc", "status", "--json"], repo).stdout)
+    status = json.loads(run(["dvc", "status", "--json", "--with-deps", "analyze"], repo).stdout)
     assert set(status) == {"generate"}
     out = run(["dvc", "repro", "analyze"], repo).stdout
     assert ran(out) == ["generate", "validate", "split", "analyze"]
@@ -60,7 +60,7 @@ def test_template_edit_reruns_generate_and_after_but_not_extract(repo):
 
 def test_analyze_param_reruns_analyze_alone(repo):
     set_params(repo, {"analyze.dpi": 72})
-    assert set(json.loads(run(["dvc", "status", "--json"], repo).stdout)) == {"analyze"}
+    assert set(json.loads(run(["dvc", "status", "--json", "--with-deps", "analyze"], repo).stdout)) == {"analyze"}
     assert ran(run(["dvc", "repro", "analyze"], repo).stdout) == ["analyze"]
 
 

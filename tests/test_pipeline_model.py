@@ -64,6 +64,26 @@ def test_model_switch_reruns_train_and_evaluate_only(repo):
     run(["git", "checkout", "params.yaml"], repo)
 
 
+def test_arm_switch_reruns_train_and_evaluate_only(repo):
+    set_params(repo, {"train.arm": "format_control"})
+    assert set(json.loads(run(["dvc", "status", "--json"], repo).stdout)) == {"train", "evaluate"}
+    set_params(repo, {"train.arm": "nonsense"})
+    proc = run([sys.executable, "-m", "stages.train"], repo, check=False)
+    assert proc.returncode != 0 and "train.arm='nonsense': choose one of spelling, format_control" in proc.stderr
+    run(["git", "checkout", "params.yaml"], repo)
+
+
+def test_arms_side_by_side(repo, tmp_path):
+    run(["dvc", "exp", "run", "-S", "train.arm=format_control", "-n", "control"], repo, timeout=900)
+    exp_show = run(["dvc", "exp", "show", "--json"], repo).stdout
+    (tmp_path / "exp.json").write_text(exp_show)
+    out = run([sys.executable, "-m", "scripts.compare_arms", "--json", str(tmp_path / "exp.json")], repo).stdout
+    assert "tuned: spelling" in out and "tuned: format_control" in out
+    assert "Spelling minus format control (paired, same questions)" in out
+    assert sum(line.startswith("| position |") for line in out.splitlines()) == 4  # 2 shot counts x 2 tables
+    run(["git", "checkout", "params.yaml", "dvc.lock"], repo)  # back to the spelling arm for the next tests
+
+
 def test_exp_run_and_compare(repo):
     run(["dvc", "exp", "run", "-S", "lora.r=4", "-n", "r4"], repo, timeout=900)
     shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
