@@ -153,3 +153,66 @@ def test_queue_two_experiments_and_transfer_analysis(repo, tmp_path):
     proc = run([sys.executable, "scripts/transfer_analysis.py", "--json", str(tmp_path / "exp.json"),
                 "--plot", str(tmp_path / "transfer.png")], repo)  # fmt: skip
     assert "q-seed1" in proc.stdout and (tmp_path / "transfer.png").stat().st_size > 1000
+
+
+def test_publish_dry_run_cards_and_dataset(repo, tmp_path):
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard, ModelCard
+
+    out = tmp_path / "publish"
+    run([sys.executable, "-m", "scripts.publish", "--out", str(out)], repo)
+    card = ModelCard.load(out / "model" / "README.md")
+    assert card.data.base_model == "random tiny-qwen3" and card.data.library_name == "peft"
+    assert {"language", "license", "datasets", "tags", "model-index"} <= set(card.data.to_dict())
+    metrics = json.loads((repo / "metrics/eval.json").read_text())["test"]
+    results = {r.metric_name: r.metric_value for r in card.data.eval_results}
+    for task in ("position", "count"):
+        for arm in ("base", "tuned"):
+            assert results[f"{arm} 0shot {task} accuracy"] == metrics[task]["0shot"][arm]["accuracy"]
+    assert "non-thinking" in card.text and "Spelling is training data only" in card.text
+    assert (out / "model" / "adapter_model.safetensors").is_file()
+    DatasetCard.load(out / "dataset" / "README.md")
+    splits = load_dataset(str(out / "dataset"))
+    assert set(splits) == {"train", "train_format_control", "val", "test"}
+    assert splits["test"].num_rows == json.loads((repo / "metrics/data.json").read_text())["size"]["test"]
+
+
+def test_publish_upload_without_token_fails_clearly(repo, tmp_path):
+    env_token = subprocess.os.environ.pop("HF_TOKEN", None)
+    try:
+        proc = run([sys.executable, "-m", "scripts.publish", "--out", str(tmp_path / "p"), "--upload",
+                    "--repo-id", "someone/strawberry"], repo, check=False)  # fmt: skip
+    finally:
+        if env_token:
+            subprocess.os.environ["HF_TOKEN"] = env_token
+    assert proc.returncode != 0 and "--upload needs a Hugging Face token in HF_TOKEN" in proc.stderr
+    assert "nothing was uploaded" in proc.stderr
+
+
+@pytest.mark.skip(
+    reason="the Hub's upload protocol (preupload, LFS batch, NDJSON commit) has no local stand-in "
+    "here that would be real rather than a mock; only the dry run and the token check are tested"
+)
+def test_publish_upload_to_a_local_hub():
+    pass
+
+
+def test_ask_command(repo):
+    out = run([sys.executable, "-m", "scripts.ask", "How many times does the letter 'r' appear in 'strawberry'?"],
+              repo).stdout  # fmt: skip
+    assert out.startswith("answer (count, tuned tiny-qwen3): ") and "raw reply: " in out
+    out = run([sys.executable, "-m", "scripts.ask", "--base", "What is the 3rd letter of 'added'?"], repo).stdout
+    assert out.startswith("answer (position, base tiny-qwen3): ")
+
+
+def test_report_takes_numbers_from_metrics(repo, tmp_path):
+    out = tmp_path / "results.md"
+    run([sys.executable, "-m", "scripts.report", "--out", str(out)], repo)
+    text = out.read_text()
+    metrics = json.loads((repo / "metrics/eval.json").read_text())
+    e = metrics["test"]["position"]["0shot"]
+    assert (
+        f"| position | 0 | {e['base']['accuracy']:.3f} [{e['base']['ci_low']:.3f}, {e['base']['ci_high']:.3f}]" in text
+    )
+    assert "## Question set `classic`" in text and "by_word_length.png" in text
+    assert "Some wrong answers of the tuned model" in text
