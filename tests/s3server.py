@@ -44,6 +44,10 @@ class S3Server:
         pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
         return sum(page.get("KeyCount", 0) for page in pages)
 
+    def stored_bytes(self) -> int:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
+        return sum(obj["Size"] for page in pages for obj in page.get("Contents", []))
+
     def freeze(self) -> None:  # the server stops answering, keeping what it stored
         os.kill(self.proc.pid, signal.SIGSTOP)
 
