@@ -87,8 +87,14 @@ def model_card(metrics: dict, profile: Profile, name: str) -> ModelCard:
 
 def dataset_card(sizes: dict[str, int]) -> DatasetCard:
     configs = [{"config_name": "default", "data_files": [{"split": s, "path": f"{s}.jsonl"} for s in sizes]}]
+    from datasets import DatasetInfo
+
+    from strawberry.schema import hf_features
+
+    # Declared column types: a column that is null throughout one split (meta.letter in train) cannot be inferred.
     data = DatasetCardData(language=["en"], license="mit", task_categories=["text-generation"],
                            tags=["spelling", "character-level", "alpaca", "qwen3"], configs=configs,
-                           pretty_name="strawberry-spelling")  # fmt: skip
+                           pretty_name="strawberry-spelling",
+                           dataset_info=DatasetInfo(features=hf_features())._to_yaml_dict())  # fmt: skip
     return DatasetCard.from_template(data, template_str=DATASET_CARD,
                                      sizes=", ".join(f"{s} {n:,}" for s, n in sizes.items()))  # fmt: skip
