@@ -1,6 +1,6 @@
 """Arms and seeds side by side: base, spelling-tuned, format-control-tuned. Reads `dvc exp show --json`.
 
-    .venv/bin/python -m scripts.compare_arms [--json FILE]
+    .venv/bin/python -m scripts.compare_arms [--rev COMMIT] [--json FILE]
 
 For each task (position, count, length) and shot count: accuracy (lenient) with its Wilson 95% interval,
 strict accuracy and format rate; runs that differ only in `train.seed` are averaged (mean, spread, n).
@@ -106,12 +106,13 @@ def pair(all_runs: list[dict]) -> tuple[dict, dict] | None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="read this `dvc exp show --json` output instead of running it")
+    parser.add_argument("--rev", help="the commit whose experiments to compare (default: HEAD)")
     args = parser.parse_args(argv)
-    text = (
-        args.json.read_text()
-        if args.json
-        else subprocess.run(["dvc", "exp", "show", "--json"], capture_output=True, text=True, check=True).stdout
-    )
+    command = ["dvc", "exp", "show", "--json"] + (["--rev", args.rev] if args.rev else [])
+    if args.json:
+        text = args.json.read_text()
+    else:
+        text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     all_runs = runs(json.loads(text))
     if not all_runs:
         sys.exit("no run with metrics/eval.json found in `dvc exp show --json`")
