@@ -2,7 +2,7 @@
 
 import random
 
-from strawberry.generation import eval_records, format_control_records, spelling_records
+from strawberry.generation import eval_records, format_control_records, pick_eval_words, spelling_records
 from strawberry.jsonl import read_jsonl, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
@@ -33,8 +33,9 @@ def main() -> None:
     n_words = params["eval_words"] or len(pool)
     if n_words > len(pool):
         raise ValueError(f"params.yaml generate.eval_words={n_words} but the eval word pool has {len(pool)} words")
-    words = rng.sample(pool, n_words)
-    questions = eval_records(words, templates, params["per_word"], params["absent_letter_rate"], rng)
+    n_count = params["per_word"]["count"]
+    words = pick_eval_words(pool, n_words, n_count, params["count_weights"], rng)
+    questions = eval_records(words, templates, params["per_word"], params["count_weights"], rng)
 
     log.info("spelling records: %d; eval questions: %d about %d words", len(spelling), len(questions), n_words)
     joiners = {name: s.joiner for name, s in separators.items()}

@@ -24,6 +24,7 @@ def main() -> None:
         read_jsonl("data/tokens/english_tokens.jsonl"),
         load_fast_tokenizer(all_params["tokenizer"]),
         joiners,
+        all_params["generate"]["count_weights"],  # the balance generate was asked for
     )
     validate_control(Path("data/generated/spelling.jsonl"), Path("data/generated/format_control.jsonl"), joiners,
                      report)  # fmt: skip

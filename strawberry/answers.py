@@ -11,6 +11,14 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+COUNT_CLASSES = ("0", "1", "2", "3+")  # true-count classes that count questions are balanced over
+
+
+def count_class(answer: str | int) -> str:
+    """The true-count class of a count answer: "0", "1", "2" or "3+"."""
+    return "3+" if int(answer) >= 3 else str(int(answer))
+
+
 def position_category(position: int, length: int) -> str:
     return "first" if position == 1 else "last" if position == length else "middle"
 

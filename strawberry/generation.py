@@ -3,10 +3,11 @@ questions (eval pool). Deterministic for a seed; categories, styles and separato
 
 import random
 import string
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from strawberry.answers import ordinal, position_category
+from strawberry.answers import COUNT_CLASSES, count_class, ordinal, position_category
 from strawberry.templates import Separator, Template, TemplateError
 
 POSITION_CATEGORIES = ("first", "middle", "last")
@@ -115,21 +116,90 @@ def format_control_records(spelling: list[dict], joiners: dict[str, str], rng: r
     return control
 
 
+def letters_by_count_class(word: str) -> dict[str, list[str]]:
+    """The letters a count question about `word` may ask, by true-count class. Absent letters are lower-case
+    letters missing from the word in either case; a letter whose other case also occurs is never asked."""
+    counts = Counter(word)
+    out: dict[str, list[str]] = {c: [] for c in COUNT_CLASSES}
+    for letter in sorted(counts):
+        if letter.isalpha() and letter.swapcase() not in counts:
+            out[count_class(counts[letter])].append(letter)
+    out["0"] = [c for c in string.ascii_lowercase if c not in word.lower()]
+    return out
+
+
+def class_targets(n: int, weights: dict[str, float]) -> dict[str, int]:
+    """How many of n count questions each true-count class gets: exact by weight (largest remainder)."""
+    return Counter(balanced(COUNT_CLASSES, n, random.Random(0), weights))
+
+
+def pick_eval_words(pool: list[dict], n_words: int, n_count: int, weights: dict[str, float], rng: random.Random
+                    ) -> list[dict]:  # fmt: skip
+    """n_words words from the eval pool, a uniform sample except that enough of them have a letter occurring
+    3+ times (and twice) for the count balance: such words are rarer in the pool than the weights ask for."""
+    targets = class_targets(n_words * n_count, weights)
+    chosen: list[dict] = []
+    taken: set[str] = set()
+    for cls in ("3+", "2"):  # a word gives at most one question per class
+        need = targets[cls] - sum(1 for w in chosen if letters_by_count_class(w["word"])[cls])
+        if need <= 0:
+            continue
+        able = [w for w in pool if w["word"] not in taken and letters_by_count_class(w["word"])[cls]]
+        if len(able) < need:
+            raise ValueError(f"count balance: {targets[cls]} questions with true count {cls} need as many words with "
+                             f"such a letter; the eval pool has {len(able)}: lower generate.count_weights['{cls}'] "
+                             "or generate.eval_words")  # fmt: skip
+        picked = rng.sample(able, need)
+        chosen += picked
+        taken |= {w["word"] for w in picked}
+    if len(chosen) > n_words:
+        raise ValueError(f"count balance: generate.eval_words={n_words} is too few for {n_count} count questions per "
+                         f"word at weights {weights}")  # fmt: skip
+    rest = rng.sample([w for w in pool if w["word"] not in taken], n_words - len(chosen))
+    words = chosen + rest
+    rng.shuffle(words)
+    return words
+
+
+def assign_count_classes(words: list[str], n_count: int, weights: dict[str, float], rng: random.Random
+                         ) -> list[list[str]]:  # fmt: skip
+    """The true-count classes of each word's count questions, so that the totals match the weights exactly.
+    Rare classes are placed first, each on words that can take it, least flexible words first."""
+    if n_count > len(COUNT_CLASSES):
+        raise ValueError(f"count questions per word must be <= {len(COUNT_CLASSES)} (one per true-count class)")
+    targets = class_targets(len(words) * n_count, weights)
+    able = [{c for c, letters in letters_by_count_class(w).items() if letters} for w in words]
+    assigned: list[list[str]] = [[] for _ in words]
+    for cls in sorted(COUNT_CLASSES, key=lambda c: sum(c in a for a in able) / (targets[c] or 1)):
+        candidates = [i for i in range(len(words)) if cls in able[i] and len(assigned[i]) < n_count]
+        rng.shuffle(candidates)
+        # words with the most slots left and the fewest other classes open go first (they have the least choice)
+        candidates.sort(key=lambda i: (len(assigned[i]), len(able[i] - set(assigned[i]))))
+        if len(candidates) < targets[cls]:
+            raise ValueError(
+                f"count balance: only {len(candidates)} words left can take a question with true count "
+                f"{cls}, {targets[cls]} needed: change generate.count_weights or generate.eval_words"
+            )
+        for i in candidates[: targets[cls]]:
+            assigned[i].append(cls)
+            able[i].discard(cls)
+    return assigned
+
+
 def eval_records(
     words: list[dict],
     templates: dict[str, list[Template]],
     per_word: dict[str, int],
-    absent_letter_rate: float,
+    count_weights: dict[str, float],
     rng: random.Random,
 ) -> list[dict]:
-    """Position, count and length questions about each word (dicts with word, token_split)."""
+    """Position, count and length questions about each word (dicts with word, token_split). Count questions are
+    balanced over the true count (0, 1, 2, 3+) by `count_weights`, position questions over first/middle/last."""
     records: list[dict] = []
     n_pos = per_word["position"]
     if n_pos > len(POSITION_CATEGORIES):
         raise ValueError(f"position questions per word must be <= {len(POSITION_CATEGORIES)} (first/middle/last)")
-    n_count = per_word["count"]
-    absent_flags = balanced(["absent", "present"], len(words) * n_count, rng,
-                            {"absent": absent_letter_rate, "present": 1 - absent_letter_rate})  # fmt: skip
+    count_plan = assign_count_classes([w["word"] for w in words], per_word["count"], count_weights, rng)
     chosen = {task: iter(balanced([t.id for t in ts], len(words) * per_word[task], rng))
               for task, ts in templates.items() if task != "spelling"}  # fmt: skip
     by_id = {t.id: t for ts in templates.values() for t in ts}
@@ -145,7 +215,7 @@ def eval_records(
             values["ordinal"] = ordinal(extra["position"])
         return alpaca(template.render(**values), output, meta)
 
-    for i, word in enumerate(words):
+    for i, (word, count_classes) in enumerate(zip(words, count_plan)):
         w = word["word"]
         # Rotate the category order across words so first/middle/last stay balanced and distinct per word.
         for j in range(n_pos):
@@ -153,14 +223,9 @@ def eval_records(
             pos = {"first": 1, "last": len(w)}.get(category) or rng.randint(2, len(w) - 1)
             records.append(question("position", word, w[pos - 1], letter=w[pos - 1], position=pos,
                                     position_category=position_category(pos, len(w))))  # fmt: skip
-        present = sorted(set(w))
-        absent = sorted(set(string.ascii_lowercase) - set(w))
-        rng.shuffle(present)
-        for j in range(n_count):
-            if absent_flags[i * n_count + j] == "absent" and absent:
-                letter = rng.choice(absent)
-            else:
-                letter = present[j % len(present)]
+        letters = letters_by_count_class(w)
+        for cls in count_classes:
+            letter = rng.choice(letters[cls])
             records.append(question("count", word, str(w.count(letter)), letter=letter))
         for _ in range(per_word["length"]):
             records.append(question("length", word, str(len(w))))

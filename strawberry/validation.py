@@ -8,7 +8,8 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from strawberry.answers import expected_output
+from strawberry.answers import COUNT_CLASSES, count_class, expected_output
+from strawberry.generation import class_targets
 from strawberry.jsonl import iter_jsonl
 from strawberry.schema import schema_error
 from strawberry.templates import EVAL_TASKS
@@ -96,7 +97,12 @@ def validate_control(spelling_path: Path, control_path: Path, joiners: dict[str,
 
 
 def validate(
-    spelling_path: Path, eval_path: Path, tokens: list[dict], tokenizer: Tokenizer, joiners: dict[str, str]
+    spelling_path: Path,
+    eval_path: Path,
+    tokens: list[dict],
+    tokenizer: Tokenizer,
+    joiners: dict[str, str],
+    count_weights: dict[str, float] | None = None,
 ) -> Report:
     report = Report()
     english = {t["text"] for t in tokens}
@@ -121,7 +127,20 @@ def validate(
             else:
                 eval_rows.append((line, record))
         _check_eval_words(path, eval_rows, spelled_lower, tokenizer, report)
+        if count_weights and tasks == EVAL_TASKS:
+            _check_count_balance(path, [r for _, r in eval_rows], count_weights, report)
     return report
+
+
+def _check_count_balance(path: Path, rows: list[dict], weights: dict[str, float], report: Report) -> None:
+    """The true counts of the count questions follow generate.count_weights (exactly, up to rounding)."""
+    realised = Counter(count_class(r["output"]) for r in rows if r["meta"]["task"] == "count")
+    wanted = class_targets(sum(realised.values()), weights)
+    off = {c: (realised[c], wanted[c]) for c in COUNT_CLASSES if abs(realised[c] - wanted[c]) > 1}
+    if off:
+        detail = ", ".join(f"true count {c}: {got} questions, {want} expected" for c, (got, want) in off.items())
+        report.errors.append(f"{path}: count questions are not balanced as generate.count_weights {weights} asks: "
+                             f"{detail}")  # fmt: skip
 
 
 def _check_eval_words(path: Path, rows: list, spelled_lower: set[str], tokenizer: Tokenizer, report: Report) -> None:

@@ -4,8 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from strawberry.answers import expected_output, ordinal, position_category
-from strawberry.generation import balanced, eval_records, spelling_records
+from strawberry.answers import count_class, expected_output, ordinal, position_category
+from strawberry.generation import (
+    assign_count_classes,
+    balanced,
+    class_targets,
+    eval_records,
+    pick_eval_words,
+    spelling_records,
+)
 from strawberry.schema import schema_error
 from strawberry.templates import TemplateError, load_separators, load_templates
 
@@ -103,7 +110,7 @@ def test_spelling_weights_and_missing_cells(templates):
 
 
 def test_eval_records(templates, joiners):
-    records = eval_records(WORDS, templates, PER_WORD, absent_letter_rate=0.5, rng=random.Random(0))
+    records = eval_records(WORDS, templates, PER_WORD, {"0": 1, "1": 1}, rng=random.Random(0))
     assert Counter(r["meta"]["task"] for r in records) == {"position": 15, "count": 10, "length": 5}
     for r in records:
         assert schema_error(r) is None
@@ -113,5 +120,34 @@ def test_eval_records(templates, joiners):
         asked = sorted(m["position_category"] for m in positions if m["word"] == word["word"])
         assert asked == ["first", "last", "middle"]
     counts = [r for r in records if r["meta"]["task"] == "count"]
-    assert sum(r["output"] == "0" for r in counts) == 5  # absent letters at the set rate
+    assert Counter(r["output"] for r in counts) == {"0": 5, "1": 5}  # the classes at the set weights
     assert len({r["meta"]["template_id"] for r in records}) == sum(len(templates[t]) for t in PER_WORD)
+
+
+BALANCE = {"0": 1, "1": 1, "2": 1, "3+": 1}
+
+
+def test_count_questions_are_balanced_over_the_true_count(templates):
+    per_word = {"position": 0, "count": 2, "length": 0}
+    records = eval_records(WORDS, templates, per_word, BALANCE, rng=random.Random(0))
+    realised = Counter(count_class(r["output"]) for r in records)
+    assert realised == class_targets(10, BALANCE) and set(realised.values()) == {2, 3}
+    for word in WORDS:  # a word's count questions ask about different true counts
+        classes = [count_class(r["output"]) for r in records if r["meta"]["word"] == word["word"]]
+        assert len(classes) == 2 and len(set(classes)) == 2
+    for r in records:
+        if r["output"] != "0":
+            assert r["meta"]["letter"] in r["meta"]["word"]
+
+
+def test_eval_words_are_drawn_so_that_the_balance_is_possible():
+    words = "abc def ghi jkl mno pqr stu aab ccd eeef gggh iiij llmm".split()
+    pool = [{"word": w, "token_split": [w]} for w in words]
+    words = pick_eval_words(pool, 6, 2, BALANCE, random.Random(0))
+    assert len(words) == 6 and sum(max(Counter(w["word"]).values()) >= 3 for w in words) >= 3
+    assign_count_classes([w["word"] for w in words], 2, BALANCE, random.Random(0))  # possible: no error
+    with pytest.raises(ValueError, match=r"3 questions with true count 3\+ need as many words with such a letter; "
+                                         r"the eval pool has 0"):  # fmt: skip
+        pick_eval_words(pool[:9], 6, 2, BALANCE, random.Random(0))
+    with pytest.raises(ValueError, match="count questions per word must be <= 4"):
+        assign_count_classes(["abc"], 5, BALANCE, random.Random(0))

@@ -12,6 +12,7 @@ from strawberry.tokenizer import english_tokens
 from strawberry.validation import validate
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "templates"
+BALANCE = {"0": 1, "1": 1, "2": 1}  # these six words have too few letters occurring 3+ times for a fourth class
 WORDS = ["aardvark", "xylophonist", "quizzically", "bookkeeper", "zymurgy", "mnemonic"]
 
 
@@ -24,7 +25,7 @@ def data(qwen3_tokenizer):
     separators = load_separators(TEMPLATES)
     spelling = spelling_records(some, templates["spelling"], separators, 3, {}, random.Random(0))
     pool = eval_word_pool(qwen3_tokenizer, WORDS, tokens, " '{word}'")
-    questions = eval_records(pool, templates, {"position": 2, "count": 2, "length": 1}, 0.2, random.Random(0))
+    questions = eval_records(pool, templates, {"position": 2, "count": 2, "length": 1}, BALANCE, random.Random(0))
     joiners = {name: s.joiner for name, s in separators.items()}
     return tokens, spelling, questions, joiners
 
@@ -34,7 +35,7 @@ def check(tmp_path, qwen3_tokenizer, data, spelling=None, questions=None):
     s_path, e_path = tmp_path / "spelling.jsonl", tmp_path / "eval.jsonl"
     write_jsonl(s_path, good_spelling if spelling is None else spelling)
     write_jsonl(e_path, good_questions if questions is None else questions)
-    return validate(s_path, e_path, tokens, qwen3_tokenizer, joiners), s_path, e_path
+    return validate(s_path, e_path, tokens, qwen3_tokenizer, joiners, BALANCE), s_path, e_path
 
 
 def edited(records: list[dict], index: int, **changes) -> list[dict]:
@@ -112,3 +113,20 @@ def test_task_in_wrong_file_and_bad_json(tmp_path, qwen3_tokenizer, data):
     s_path.write_text('{"instruction": "x"}\n{not json\n')
     with pytest.raises(DataError, match=f"{s_path}:2: not valid JSON"):
         validate(s_path, tmp_path / "eval.jsonl", data[0], qwen3_tokenizer, data[3])
+
+
+def test_skewed_count_balance_is_refused_naming_the_file(tmp_path, qwen3_tokenizer, data):
+    questions = data[2]
+    i = next(i for i, q in enumerate(questions) if q["meta"]["task"] == "count" and q["output"] == "0")
+    j = next(j for j, q in enumerate(questions) if q["meta"]["task"] == "count" and q["output"] == "1"
+             and j != i)  # fmt: skip
+    skewed = [q for k, q in enumerate(questions) if k != i] + [
+        questions[j]
+    ]  # one 0 fewer, one 1 more: still valid rows
+    report, _, e_path = check(tmp_path, qwen3_tokenizer, data, questions=skewed)
+    assert len(report.errors) == 0  # within rounding (one question off)
+    skewed = [q for q in questions if not (q["meta"]["task"] == "count" and q["output"] == "0")]
+    report, _, e_path = check(tmp_path, qwen3_tokenizer, data, questions=skewed)
+    assert len(report.errors) == 1
+    assert report.errors[0].startswith(f"{e_path}: count questions are not balanced as generate.count_weights "
+                                       f"{BALANCE} asks: true count 0: 0 questions, ")  # fmt: skip
