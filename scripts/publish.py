@@ -5,7 +5,7 @@
         --dataset-repo-id you/strawberry-spelling
 
 Outside the DVC pipeline because uploading has side effects. Every number in the model card comes from the
-run's metrics/eval.json (the workspace, or a DVC experiment with --exp).
+run's metrics/eval_details.json (the workspace, or a DVC experiment with --exp).
 """
 
 import argparse
@@ -22,12 +22,13 @@ from strawberry.cards import dataset_card, model_card
 from strawberry.profiles import load_profile
 
 SPLITS = ("train", "train_format_control", "val", "test")
+DETAILS = "metrics/eval_details.json"
 
 
 def assemble(out: Path, exp: str | None) -> tuple[Path, Path]:
     params = dvc.api.params_show("params.yaml", rev=exp) if exp else _yaml()
     profile = load_profile(params)
-    with dvc.api.open("metrics/eval.json", rev=exp) if exp else open("metrics/eval.json") as f:
+    with dvc.api.open(DETAILS, rev=exp) if exp else open(DETAILS) as f:
         metrics = json.load(f)
     model_dir, data_dir = out / "model", out / "dataset"
     shutil.rmtree(out, ignore_errors=True)

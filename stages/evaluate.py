@@ -1,32 +1,27 @@
-"""Stage evaluate: base vs tuned model on the same test questions, zero-shot and k-shot, position/count/length."""
+"""Stage evaluate: the tuned model on the same questions as the base model (whose answers evaluate_base computed
+once), zero-shot and k-shot: the headline in metrics/eval.json, the rest in metrics/eval_details.json, plots."""
 
 import json
-from contextlib import nullcontext
 from pathlib import Path
 
-from strawberry.eval_report import ARMS, plot_breakdowns, plot_headline, task_metrics
-from strawberry.evaluation import ask, pick_shots, sample_per_task
+from strawberry.answering import BASE_PREDICTIONS, answer_all, group
+from strawberry.eval_report import headline, plot_breakdowns, plot_classes, plot_headline, task_details
 from strawberry.jsonl import read_jsonl, write_json, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
 from strawberry.profiles import load_model, load_profile, require_device
 from strawberry.prompts import chat_template_kwargs
-from strawberry.templates import load_separators
-from strawberry.validation import check_record, schema_errors
 
 ADAPTER_DIR = "models/adapter"
 PLOTS = Path("plots/eval")
 
 
-def load_extra(name: str, path: str) -> list[dict]:
-    """An extra Alpaca question file, checked like generated data (schema and answers)."""
-    records = read_jsonl(path)
-    joiners = {n: s.joiner for n, s in load_separators("data/templates").items()}
-    for line, (record, error) in enumerate(zip(records, schema_errors(records)), start=1):
-        problem = check_record(record, error, joiners, ("position", "count", "length"))
-        if problem:
-            raise ValueError(f"evaluate.extra.{name}: {path}:{line}: {problem}")
-    return records
+def check_same_questions(base: list[dict], tuned: list[dict]) -> None:
+    """The base answers must be to exactly the questions just asked of the tuned model."""
+    key = ("set", "shots", "decoding", "sample", "question")
+    if [tuple(r[k] for k in key) for r in base] != [tuple(r[k] for k in key) for r in tuned]:
+        raise ValueError(f"{BASE_PREDICTIONS} answers other questions than evaluate asks (stale or edited): "
+                         "run `dvc repro evaluate_base`")  # fmt: skip
 
 
 def main() -> None:
@@ -35,35 +30,32 @@ def main() -> None:
     profile = load_profile(params)
     require_device(profile)
     cfg = params["evaluate"]
-    val = read_jsonl("data/splits/val.jsonl")
-    question_sets = {"test": sample_per_task(read_jsonl("data/splits/test.jsonl"), cfg["questions_per_task"],
-                                             cfg["seed"])}  # fmt: skip
-    question_sets |= {name: load_extra(name, path) for name, path in cfg["extra"].items()}
-
+    base = read_jsonl(BASE_PREDICTIONS)
     model, tokenizer = load_model(profile, adapter=ADAPTER_DIR)
-    template_kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
-    metrics, predictions = {}, []
+    tuned = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs), cfg,
+                       "tuned")  # fmt: skip
+    check_same_questions(base, tuned)
+
+    groups = group(base + tuned)
+    details: dict = {"profile": profile.name, "decoding": profile.generation}
     PLOTS.mkdir(parents=True, exist_ok=True)
-    for set_name, questions in question_sets.items():
-        rows = {}
-        for k in cfg["shots"]:
-            shots = pick_shots(val, k, cfg["seed"])
-            for arm in ARMS:
-                desc = f"{set_name} {k}-shot {arm}"
-                log.info("asking %d questions: %s", len(questions), desc)
-                # base = the same weights with the LoRA update switched off
-                with model.disable_adapter() if arm == "base" else nullcontext():
-                    rows[(arm, k)] = ask(model, tokenizer, questions, shots, template_kwargs, profile.generation,
-                                         cfg["batch_size"], cfg["seed"], desc)  # fmt: skip
-                predictions += [{"set": set_name, "model": arm, "shots": k, **r} for r in rows[(arm, k)]]
-        metrics[set_name] = task_metrics(rows, questions, cfg["shots"], cfg["seed"])
+    for set_name in dict.fromkeys(r["set"] for r in tuned):
+        decoding = "sampled" if (set_name, "tuned", cfg["shots"][0], "sampled") in groups else "greedy"
+        rows = {(m, k): groups[(set_name, m, k, decoding)] for m in ("base", "tuned") for k in cfg["shots"]}
+        greedy = None
+        if decoding == "sampled":
+            greedy = {(m, k): groups[(set_name, m, k, "greedy")] for m in ("base", "tuned") for k in cfg["shots"]}
+        questions = [r for r in rows[("tuned", cfg["shots"][0])] if r.get("sample", 0) == 0]
+        details[set_name] = task_details(rows, [{"meta": r["meta"], "output": r["expected"]} for r in questions],
+                                         cfg["shots"], greedy)  # fmt: skip
         if set_name == "test":
-            plot_headline(metrics[set_name], cfg["shots"], PLOTS / "accuracy.png")
+            plot_headline(details[set_name], cfg["shots"], PLOTS / "accuracy.png")
+            plot_classes(details[set_name], cfg["shots"], PLOTS / "by_class.png")
             plot_breakdowns(rows, cfg["shots"], PLOTS)
-    metrics["profile"] = profile.name
-    write_jsonl("eval/predictions.jsonl", predictions)
-    write_json("metrics/eval.json", metrics)
-    log.info("test metrics:\n%s", json.dumps(metrics["test"], indent=1)[:3000])
+    write_jsonl("eval/predictions.jsonl", base + tuned)
+    write_json("metrics/eval_details.json", details)
+    write_json("metrics/eval.json", {"profile": profile.name, **headline(details["test"], cfg["shots"])})
+    log.info("test headline:\n%s", json.dumps(headline(details["test"], cfg["shots"]), indent=1))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from transformers import GenerationConfig
 from transformers.integrations import DVCLiveCallback
 
 from strawberry.evaluation import pick_shots, sample_per_task
-from strawberry.jsonl import read_jsonl
+from strawberry.jsonl import read_jsonl, write_json
 from strawberry.logs import get_logger
 from strawberry.params import load_params
 from strawberry.profiles import load_model, load_profile, require_device
@@ -20,6 +20,19 @@ VAL = "data/splits/val.jsonl"
 ADAPTER_DIR = Path("models/adapter")
 CHECKPOINTS = Path("models/checkpoints")
 LIVE_DIR = "dvclive/train"
+TRAIN_METRICS = "metrics/train.json"  # a few numbers for `dvc exp show`; every logged value is in dvclive/train
+
+
+def train_summary(trainer) -> dict:
+    """The best checkpoint's val accuracy and step, and the last training loss."""
+    best = trainer.state.best_model_checkpoint
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    return {
+        "best_val_accuracy": trainer.state.best_metric,
+        "best_step": int(best.rsplit("-", 1)[1]) if best else None,
+        "final_train_loss": losses[-1] if losses else None,
+        "steps": trainer.state.global_step,
+    }
 
 
 def main() -> None:
@@ -47,8 +60,8 @@ def main() -> None:
     val = read_jsonl(VAL)
     shots = pick_shots(val, cfg["val_shots"], cfg["seed"])
     shot_words = {r["meta"]["word"] for rows in shots.values() for r in rows}
-    val_questions = [q for q in sample_per_task(val, cfg["val_questions"], cfg["seed"], shot_words)
-                     if q["meta"]["task"] in ("position", "count")]  # fmt: skip
+    n_val = cfg["val_questions"]
+    val_questions = sample_per_task(val, {"position": n_val, "count": n_val}, cfg["seed"], shot_words)
 
     live = Live(LIVE_DIR, resume=resume is not None, dvcyaml=False, save_dvc_exp=False)
     trainer = build_trainer(
@@ -63,6 +76,7 @@ def main() -> None:
     tokenizer.save_pretrained(str(ADAPTER_DIR))
     GenerationConfig(**profile.generation, pad_token_id=tokenizer.pad_token_id,
                      eos_token_id=tokenizer.eos_token_id).save_pretrained(str(ADAPTER_DIR))  # fmt: skip
+    write_json(TRAIN_METRICS, train_summary(trainer))
     shutil.rmtree(output_dir, ignore_errors=True)  # finished: nothing left to resume
 
 

@@ -11,6 +11,7 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+POSITION_CATEGORIES = ("first", "middle", "last")  # what position questions are balanced over
 COUNT_CLASSES = ("0", "1", "2", "3+")  # true-count classes that count questions are balanced over
 
 

@@ -1,4 +1,4 @@
-"""Hugging Face model and dataset cards, with every number taken from metrics/eval.json."""
+"""Hugging Face model and dataset cards, with every number taken from metrics/eval_details.json."""
 
 from huggingface_hub import DatasetCard, DatasetCardData, EvalResult, ModelCard, ModelCardData
 
@@ -25,9 +25,9 @@ the evaluation below is position, count and length.
   tokens in the prompt and that are no training token), zero-shot and k-shot with worked examples from val
   words, lenient answer parsing, Wilson 95% intervals, exact McNemar tests.
 
-## Results (from metrics/eval.json)
+## Results (from metrics/eval_details.json)
 
-| task | shots | base | tuned | tuned - base | McNemar p | chance |
+| task | shots | base | tuned | tuned - base | McNemar p | best constant strategy |
 |---|---|---|---|---|---|---|
 {% for row in rows -%}
 | {{ row.task }} | {{ row.shots }} | {{ row.base }} | {{ row.tuned }} | {{ row.delta }} | {{ row.p }} | {{ row.chance }} |
@@ -72,7 +72,8 @@ def model_card(metrics: dict, profile: Profile, name: str) -> ModelCard:
                     metric_value=entry[arm]["accuracy"], metric_name=f"{arm} {shots} {task} accuracy"))  # fmt: skip
             rows.append({"task": task, "shots": shots.removesuffix("shot"), "base": _fmt(entry["base"]),
                          "tuned": _fmt(entry["tuned"]), "delta": f"{entry['delta']:+.3f}",
-                         "p": f"{entry['mcnemar_p']:.3g}", "chance": f"{test[task]['chance']:.3f}"})  # fmt: skip
+                         "p": f"{entry['mcnemar_p']:.3g}",
+                         "chance": f"{test[task]['strategy_baseline']['accuracy']:.3f}"})  # fmt: skip
     data = ModelCardData(
         base_model=base_model_id(profile), library_name="peft", license="apache-2.0", language=["en"],
         datasets=[DATASET_ID], tags=["lora", "peft", "spelling", "character-level", "qwen3", "non-thinking"],

@@ -1,14 +1,40 @@
-"""Asking position/count/length questions and scoring the replies: shared by evaluate and train's validation."""
+"""Asking position/count/length questions and scoring the replies: shared by evaluate and train's validation.
 
+Questions are sampled stratified (position: first/middle/last, count: true count 0/1/2/3+), and every accuracy
+is reported beside the constant strategies that a model could follow without knowing any letter.
+"""
+
+import math
 import random
 from collections import Counter, defaultdict
 
-from strawberry.answers import parse_answer
+from strawberry.answers import COUNT_CLASSES, POSITION_CATEGORIES, count_class, parse_answer
 from strawberry.inference import generate_replies
 from strawberry.prompts import render_prompt
 from strawberry.stats import mcnemar_exact, wilson_interval
 
 TASKS = ("position", "count", "length")
+CLASSES = {"position": POSITION_CATEGORIES, "count": COUNT_CLASSES}  # the strata a task is sampled and reported by
+
+
+def question_class(task: str, meta: dict, expected: str) -> str | None:
+    """The stratum of a question: position -> first/middle/last; count -> true count 0/1/2/3+; length -> None."""
+    if task == "position":
+        return meta["position_category"]
+    if task == "count":
+        return count_class(expected)
+    return None
+
+
+def is_hard(task: str, meta: dict, expected: str) -> bool | None:
+    """Whether no constant strategy gets the question right: position -> the answer is neither the word's first
+    nor its last letter; count -> the true count is 2 or more. None for length (no such subset)."""
+    if task == "position":
+        word = meta["word"].lower()
+        return expected.lower() not in (word[0], word[-1])
+    if task == "count":
+        return int(expected) >= 2
+    return None
 
 
 def pick_shots(val: list[dict], k: int, seed: int) -> dict[str, list[dict]]:
@@ -20,65 +46,117 @@ def pick_shots(val: list[dict], k: int, seed: int) -> dict[str, list[dict]]:
     return {task: rng.sample(by_task[task], k) if k else [] for task in TASKS}
 
 
-def sample_per_task(records: list[dict], n_per_task: int | None, seed: int, exclude_words: set[str] = frozenset()
-                    ) -> list[dict]:  # fmt: skip
-    """Up to n questions per task, a seeded sample (all when n is None), skipping excluded words."""
+def sample_per_task(records: list[dict], n_per_task: int | dict[str, int | None] | None, seed: int,
+                    exclude_words: set[str] = frozenset()) -> list[dict]:  # fmt: skip
+    """Up to n questions per task (one n for all, or per task; None = all), skipping excluded words; a seeded
+    sample stratified by question class, as equal per class as the pool allows, so that no constant answer scores
+    well by accident."""
     rng = random.Random(seed)
     out = []
     for task in TASKS:
+        n = n_per_task.get(task) if isinstance(n_per_task, dict) else n_per_task
+        if isinstance(n_per_task, dict) and task not in n_per_task:
+            continue
         rows = [r for r in records if r["meta"]["task"] == task and r["meta"]["word"] not in exclude_words]
-        out += rows if n_per_task is None or n_per_task >= len(rows) else rng.sample(rows, n_per_task)
+        if n is None or n >= len(rows):
+            out += rows
+            continue
+        strata = defaultdict(list)
+        for r in rows:
+            strata[question_class(task, r["meta"], r["output"])].append(r)
+        quota = _equal_quota({c: len(v) for c, v in sorted(strata.items(), key=lambda kv: str(kv[0]))}, n)
+        out += [r for c, n in quota.items() for r in rng.sample(strata[c], n)]
     return out
 
 
+def _equal_quota(available: dict, n: int) -> dict:
+    """n split over strata as equally as their sizes allow (a small stratum gives its share to the others)."""
+    quota = dict.fromkeys(available, 0)
+    while n > 0:
+        open_ = [c for c in available if quota[c] < available[c]]
+        if not open_:
+            break
+        share, extra = divmod(n, len(open_))
+        for i, c in enumerate(open_):
+            add = min(share + (i < extra), available[c] - quota[c])
+            quota[c] += add
+            n -= add
+    return quota
+
+
 def ask(model, tokenizer, questions: list[dict], shots: dict[str, list[dict]], template_kwargs: dict,
-        generation: dict, batch_size: int, seed: int, desc: str) -> list[dict]:  # fmt: skip
-    """Generate a reply to each question and score it: one row per question, for error analysis."""
+        generation: dict, batch_size: int, seed: int, desc: str, samples: int = 1) -> list[dict]:  # fmt: skip
+    """Generate a reply to each question (`samples` replies each, under sampling) and score it: one row per reply,
+    in question order, for error analysis."""
     prompts = [render_prompt(tokenizer, q, shots[q["meta"]["task"]], template_kwargs) for q in questions]
-    replies = generate_replies(model, tokenizer, prompts, generation, batch_size, seed, desc)
+    replies = generate_replies(model, tokenizer, [p for p in prompts for _ in range(samples)], generation, batch_size,
+                               seed, desc)  # fmt: skip
     rows = []
-    for question, reply in zip(questions, replies):
+    for i, reply in enumerate(replies):
+        question = questions[i // samples]
         task, expected = question["meta"]["task"], question["output"]
         parsed = parse_answer(task, reply)
-        rows.append({"question": question["instruction"], "expected": expected, "reply": reply,
-                     "strict": parsed.strict, "lenient": parsed.lenient, "correct_strict": parsed.strict == expected,
-                     "correct": parsed.lenient == expected, "meta": question["meta"]})  # fmt: skip
+        rows.append({"question": question["instruction"], "expected": expected, "reply": reply, "sample": i % samples,
+                     "strict": parsed.strict, "lenient": parsed.lenient,
+                     "correct_strict": parsed.strict == expected.lower(), "correct": parsed.lenient == expected.lower(),
+                     "meta": question["meta"]})  # fmt: skip
     return rows
 
 
-def accuracy(rows: list[dict]) -> dict:
-    n = len(rows)
-    correct = sum(r["correct"] for r in rows)
-    low, high = wilson_interval(correct, n)
-    return {"accuracy": correct / n if n else 0.0, "ci_low": low, "ci_high": high, "n": n,
-            "strict_accuracy": sum(r["correct_strict"] for r in rows) / n if n else 0.0,
-            "format_rate": sum(r["lenient"] is not None for r in rows) / n if n else 0.0}  # fmt: skip
-
-
-def chance(task: str, questions: list[dict]) -> float:
-    """Chance baseline: position -> a random letter of the word; count/length -> always the majority answer."""
-    if not questions:
-        return 0.0
-    if task == "position":
-        return sum(q["meta"]["word"].count(q["output"]) / len(q["meta"]["word"]) for q in questions) / len(questions)
-    return Counter(q["output"] for q in questions).most_common(1)[0][1] / len(questions)
-
-
-def balanced_counts(rows: list[dict], seed: int, counts: tuple[str, ...] = ("0", "1", "2", "3")) -> list[dict]:
-    """Count questions balanced over true counts 0-3 (as many of each as the rarest has)."""
-    by_count = defaultdict(list)
+def per_question(rows: list[dict], key: str = "correct") -> list[float]:
+    """Mean of `key` over each question's samples (rows are grouped by question in order)."""
+    groups: list[list[bool]] = []
     for r in rows:
-        if r["meta"]["task"] == "count" and r["expected"] in counts:
-            by_count[r["expected"]].append(r)
-    n = min((len(by_count[c]) for c in counts), default=0)
-    rng = random.Random(seed)
-    return [r for c in counts for r in rng.sample(by_count[c], n)] if n else []
+        if r.get("sample", 0) == 0:
+            groups.append([])
+        groups[-1].append(r[key])
+    return [sum(v) / len(v) for v in groups]
+
+
+def accuracy(rows: list[dict]) -> dict:
+    """Accuracy with a 95% interval over questions: Wilson for one reply per question; under sampling (k replies
+    per question) the mean over all replies with a normal interval on the per-question means, which accounts for
+    the replies to one question being correlated."""
+    scores = per_question(rows)
+    n = len(scores)
+    if not n:
+        return {"accuracy": 0.0, "ci_low": 0.0, "ci_high": 1.0, "n": 0, "strict_accuracy": 0.0, "format_rate": 0.0}
+    mean = sum(scores) / n
+    if len(rows) == n:
+        low, high = wilson_interval(round(sum(scores)), n)
+    else:
+        sd = math.sqrt(sum((s - mean) ** 2 for s in scores) / max(n - 1, 1))
+        low, high = max(0.0, mean - 1.96 * sd / math.sqrt(n)), min(1.0, mean + 1.96 * sd / math.sqrt(n))
+    return {"accuracy": mean, "ci_low": low, "ci_high": high, "n": n,
+            "strict_accuracy": sum(per_question(rows, "correct_strict")) / n,
+            "format_rate": sum(r["lenient"] is not None for r in rows) / len(rows)}  # fmt: skip
+
+
+def strategies(task: str, questions: list[dict]) -> dict[str, float]:
+    """Accuracy of the simple strategies on these questions: position -> always the first letter, always the last
+    letter, a random letter of the word; count -> always 1, always 0, always the majority answer; length -> always
+    the majority answer."""
+    if not questions:
+        return {}
+    n = len(questions)
+    if task == "position":
+        words = [(q["meta"]["word"].lower(), q["output"].lower()) for q in questions]
+        return {"first_letter": sum(a == w[0] for w, a in words) / n,
+                "last_letter": sum(a == w[-1] for w, a in words) / n,
+                "random_letter": sum(w.count(a) / len(w) for w, a in words) / n}  # fmt: skip
+    majority = Counter(q["output"] for q in questions).most_common(1)[0][1] / n
+    if task == "count":
+        return {"always_1": sum(q["output"] == "1" for q in questions) / n,
+                "always_0": sum(q["output"] == "0" for q in questions) / n, "majority": majority}  # fmt: skip
+    return {"majority": majority}
 
 
 def compare(base: list[dict], tuned: list[dict]) -> dict:
-    """Tuned minus base on the same questions, with the exact McNemar p-value."""
+    """Tuned minus base on the same questions, with the exact McNemar p-value (on per-question majority
+    correctness under sampling)."""
+    b, t = per_question(base), per_question(tuned)
     return {"delta": accuracy(tuned)["accuracy"] - accuracy(base)["accuracy"],
-            "mcnemar_p": mcnemar_exact([r["correct"] for r in base], [r["correct"] for r in tuned])}  # fmt: skip
+            "mcnemar_p": mcnemar_exact([x > 0.5 for x in b], [x > 0.5 for x in t])}  # fmt: skip
 
 
 def asked_token_length(meta: dict) -> int | None:
@@ -107,7 +185,10 @@ def breakdown(rows: list[dict], key: str) -> dict[str, float]:
     """Accuracy by one property of the question (see BREAKDOWNS)."""
     groups = defaultdict(list)
     for r in rows:
-        value = r["expected"] if key == "true_count" and r["meta"]["task"] == "count" else BREAKDOWNS[key](r["meta"])
+        if key == "true_count":
+            value = count_class(r["expected"]) if r["meta"]["task"] == "count" else None
+        else:
+            value = BREAKDOWNS[key](r["meta"])
         if value is not None:
             groups[str(value)].append(r["correct"])
     order = sorted(groups, key=lambda v: (0, int(v), "") if v.isdigit() else (1, 0, v))

@@ -7,10 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from strawberry.answers import COUNT_CLASSES, count_class, ordinal, position_category
+from strawberry.answers import COUNT_CLASSES, POSITION_CATEGORIES, count_class, ordinal, position_category
 from strawberry.templates import Separator, Template, TemplateError
-
-POSITION_CATEGORIES = ("first", "middle", "last")
 
 
 def balanced(options: Sequence[str], n: int, rng: random.Random, weights: dict[str, float] | None = None) -> list[str]:

@@ -63,9 +63,9 @@ def test_cloud_round_trip(tmp_path):
         shown = json.dumps(json.loads(run(["dvc", "exp", "show", "--json"], a).stdout))
         assert "gpu-run" in shown and "test" in shown and "position" in shown
         diff = run(["dvc", "metrics", "diff", "--all", "HEAD", "gpu-run"], a).stdout
-        changed = [line for line in diff.splitlines() if "metrics/eval.json" in line and "test." in line]
-        assert any("test.position.0shot.tuned.accuracy" in line for line in changed), diff[-3000:]
-        assert any("test.count.0shot.tuned.accuracy" in line for line in changed), diff[-3000:]
+        changed = [line for line in diff.splitlines() if "metrics/eval.json" in line]
+        assert any("position.0shot.tuned" in line for line in changed), diff[-3000:]
+        assert any("count.0shot.tuned" in line for line in changed), diff[-3000:]
         run(["dvc", "exp", "apply", "gpu-run"], a)
         run(["dvc", "pull"], a)
         leg("A: dvc exp apply + dvc pull (adapter)")

@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 from scripts.transfer_analysis import report, runs
 from tests.conftest import VENV_BIN, copy_project, run, set_params
@@ -30,38 +31,69 @@ def repo(tmp_path_factory):
     return repo
 
 
+def lock_md5(repo, stage: str, path: str) -> str:
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    return next(o["md5"] for o in lock["stages"][stage]["outs"] if o["path"] == path)
+
+
 def test_repro_through_evaluate(repo):
     assert json.loads(run(["dvc", "status", "--json"], repo).stdout) == {}
-    metrics = json.loads((repo / "metrics/eval.json").read_text())
-    assert metrics["profile"] == "tiny-qwen3"
+    headline = json.loads((repo / "metrics/eval.json").read_text())
+    details = json.loads((repo / "metrics/eval_details.json").read_text())
+    assert headline["profile"] == details["profile"] == "tiny-qwen3"
     for task in ("position", "count", "length"):
+        entry = details["test"][task]
+        assert entry["strategy_baseline"]["accuracy"] == max(entry["strategies"].values())
         for shots in ("0shot", "1shot"):
-            entry = metrics["test"][task][shots]
-            assert entry["base"]["n"] == entry["tuned"]["n"] == 6
-            assert 0 <= entry["base"]["ci_low"] <= entry["base"]["accuracy"] <= entry["base"]["ci_high"] <= 1
-            assert 0 <= entry["mcnemar_p"] <= 1
-        assert 0 < metrics["test"][task]["chance"] < 1
-    assert "balanced_0to3" in metrics["test"]["count"]["0shot"]
-    assert not any("spell" in key for key in json.dumps(metrics).split('"'))  # no spelling metric in evaluation
+            cell = entry[shots]
+            assert cell["base"]["n"] == cell["tuned"]["n"] == 6
+            assert 0 <= cell["base"]["ci_low"] <= cell["base"]["accuracy"] <= cell["base"]["ci_high"] <= 1
+            assert 0 <= cell["mcnemar_p"] <= 1
+            row = headline[task][shots]
+            assert (
+                row["tuned"] == cell["tuned"]["accuracy"] and row["strategy"] == entry["strategy_baseline"]["accuracy"]
+            )
+            if task != "length":
+                assert row["tuned_hard"] == cell["hard"]["tuned"]["accuracy"]
+    assert set(details["test"]["count"]["strategies"]) == {"always_1", "always_0", "majority"}
+    assert set(details["test"]["position"]["strategies"]) == {"first_letter", "last_letter", "random_letter"}
+    assert set(details["test"]["count"]["0shot"]["by_class"]) == {"0", "1", "2", "3+"}
+    assert set(details["test"]["position"]["0shot"]["by_class"]) == {"first", "middle", "last"}
+    assert not any("spell" in key for key in json.dumps(details).split('"'))  # no spelling metric in evaluation
     predictions = [json.loads(line) for line in (repo / "eval/predictions.jsonl").read_text().splitlines()]
     test_predictions = [p for p in predictions if p["set"] == "test"]
     assert len(test_predictions) == 3 * 6 * 2 * 2  # tasks x questions x shots x (base, tuned)
     assert {p["set"] for p in predictions} == {"test", "classic"}  # the extra question file, reported apart
-    assert metrics["classic"]["count"]["0shot"]["base"]["n"] == 10
+    assert details["classic"]["count"]["0shot"]["base"]["n"] == 10
     assert {"question", "expected", "reply", "strict", "lenient", "correct"} <= set(predictions[0])
     adapter = repo / "models/adapter"
     assert (adapter / "adapter_config.json").is_file() and (adapter / "generation_config.json").is_file()
     assert json.loads((adapter / "adapter_config.json").read_text())["r"] == 8
     assert (repo / "dvclive/train/metrics.json").is_file()
-    assert (repo / "plots/eval/by_word_length.png").is_file()
+    summary = json.loads((repo / "metrics/train.json").read_text())
+    assert summary["steps"] == 4 and summary["best_step"] in (2, 4) and 0 <= summary["best_val_accuracy"] <= 1
+    assert (repo / "plots/eval/by_word_length.png").is_file() and (repo / "plots/eval/by_class.png").is_file()
     assert not (repo / "models/checkpoints").exists() or not any((repo / "models/checkpoints").iterdir())
+
+
+def metric_numbers(node) -> int:
+    if isinstance(node, dict):
+        return sum(metric_numbers(v) for v in node.values())
+    return isinstance(node, (int, float)) and not isinstance(node, bool)
+
+
+def test_exp_show_lists_the_headline_only(repo):
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    metrics = shown[0]["data"]["metrics"]
+    assert set(metrics) == {"metrics/eval.json", "metrics/train.json"}
+    assert metric_numbers({k: v["data"] for k, v in metrics.items()}) <= 40
 
 
 @pytest.mark.parametrize("profile", ["smollm2-135m", "qwen25-coder-05b"])
 def test_model_switch_reruns_train_and_evaluate_only(repo, profile):
     set_params(repo, {"model": profile})
     status = json.loads(run(["dvc", "status", "--json"], repo).stdout)
-    assert set(status) == {"train", "evaluate"}
+    assert set(status) == {"train", "evaluate_base", "evaluate"}
     run(["git", "checkout", "params.yaml"], repo)
 
 
@@ -93,15 +125,19 @@ def test_arms_side_by_side(repo, tmp_path):
 
 
 def test_exp_run_and_compare(repo):
-    run(["dvc", "exp", "run", "-S", "lora.r=4", "-n", "r4"], repo, timeout=900)
+    base_hash = lock_md5(repo, "evaluate_base", "eval/base_predictions.jsonl")
+    out = run(["dvc", "exp", "run", "-S", "lora.r=4", "-n", "r4"], repo, timeout=900).stdout
+    # The base model's answers depend on no training setting: the experiment reuses them.
+    assert "Running stage 'evaluate_base'" not in out and "Running stage 'evaluate'" in out, out[-2000:]
+    assert lock_md5(repo, "evaluate_base", "eval/base_predictions.jsonl") == base_hash
     shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
     text = json.dumps(shown)
     assert '"r4"' in text and "test" in text and "position" in text and "count" in text
-    metrics = json.loads((repo / "metrics/eval.json").read_text())
+    details = json.loads((repo / "metrics/eval_details.json").read_text())
     assert json.loads((repo / "models/adapter/adapter_config.json").read_text())["r"] == 4
-    assert metrics["test"]["position"]["0shot"]["tuned"]["n"] == 6
+    assert details["test"]["position"]["0shot"]["tuned"]["n"] == 6
     diff = run(["dvc", "metrics", "diff", "HEAD", "--all"], repo).stdout
-    assert "test.position.0shot.tuned.accuracy" in diff and "test.count.0shot.tuned.accuracy" in diff
+    assert "position.0shot.tuned" in diff and "count.0shot.tuned_hard" in diff
     table = run(["dvc", "exp", "show", "--no-pager", "--md"], repo).stdout
     assert "r4" in table and "lora.r" in table
 
@@ -148,7 +184,7 @@ def test_queue_two_experiments_and_transfer_analysis(repo, tmp_path):
     rows = runs(json.loads(exp_show))
     names = {r["name"] for r in rows}
     assert {"q-seed1", "q-seed2"} <= names
-    assert all("test.position.0shot.tuned.accuracy" in r["metrics"] for r in rows)
+    assert all("position.0shot.tuned" in r["metrics"] for r in rows)
     markdown, points = report(rows, shots=0)
     # The two queued runs differ only in train.seed: one configuration, n = 2 seeds.
     line = next(line for line in markdown.splitlines() if "q-seed1" in line)
@@ -172,7 +208,7 @@ def test_publish_dry_run_cards_and_dataset(repo, tmp_path):
     card = ModelCard.load(out / "model" / "README.md")
     assert card.data.base_model == "random tiny-qwen3" and card.data.library_name == "peft"
     assert {"language", "license", "datasets", "tags", "model-index"} <= set(card.data.to_dict())
-    metrics = json.loads((repo / "metrics/eval.json").read_text())["test"]
+    metrics = json.loads((repo / "metrics/eval_details.json").read_text())["test"]
     results = {r.metric_name: r.metric_value for r in card.data.eval_results}
     for task in ("position", "count"):
         for arm in ("base", "tuned"):
@@ -217,8 +253,7 @@ def test_report_takes_numbers_from_metrics(repo, tmp_path):
     out = tmp_path / "results.md"
     run([sys.executable, "-m", "scripts.report", "--out", str(out)], repo)
     text = out.read_text()
-    metrics = json.loads((repo / "metrics/eval.json").read_text())
-    e = metrics["test"]["position"]["0shot"]
+    e = json.loads((repo / "metrics/eval_details.json").read_text())["test"]["position"]["0shot"]
     assert (
         f"| position | 0 | {e['base']['accuracy']:.3f} [{e['base']['ci_low']:.3f}, {e['base']['ci_high']:.3f}]" in text
     )

@@ -1,0 +1,26 @@
+"""Stage evaluate_base: the base model's answers to every evaluation question, computed once per profile,
+question set, shots and decoding. No adapter is read, so DVC reuses these answers for every experiment and arm
+(the stage is unchanged, or its outputs come back from the run-cache)."""
+
+from strawberry.answering import BASE_PREDICTIONS, answer_all
+from strawberry.jsonl import write_jsonl
+from strawberry.logs import get_logger
+from strawberry.params import load_params
+from strawberry.profiles import load_model, load_profile, require_device
+from strawberry.prompts import chat_template_kwargs
+
+
+def main() -> None:
+    log = get_logger("evaluate_base")
+    params = load_params()
+    profile = load_profile(params)
+    require_device(profile)
+    model, tokenizer = load_model(profile)
+    rows = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs),
+                      params["evaluate"], "base")  # fmt: skip
+    write_jsonl(BASE_PREDICTIONS, rows)
+    log.info("%d base-model replies -> %s", len(rows), BASE_PREDICTIONS)
+
+
+if __name__ == "__main__":
+    main()
