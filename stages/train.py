@@ -13,7 +13,7 @@ from strawberry.logs import get_logger
 from strawberry.params import load_params
 from strawberry.profiles import load_model, load_profile, require_device
 from strawberry.prompts import chat_template_kwargs
-from strawberry.training import build_trainer, last_complete_checkpoint, run_key
+from strawberry.training import build_trainer, finish_wandb, last_complete_checkpoint, run_key
 
 TRAIN_FILES = {"spelling": "data/splits/train.jsonl", "format_control": "data/splits/train_format_control.jsonl"}
 VAL = "data/splits/val.jsonl"
@@ -69,6 +69,7 @@ def main() -> None:
         callbacks=[DVCLiveCallback(live=live)],
     )  # fmt: skip
     trainer.train(resume_from_checkpoint=resume)
+    finish_wandb()
     log.info("best val accuracy %s at %s", trainer.state.best_metric, trainer.state.best_model_checkpoint)
 
     shutil.rmtree(ADAPTER_DIR, ignore_errors=True)

@@ -84,6 +84,14 @@ def wandb_enabled(flag: bool) -> bool:
     return True
 
 
+def finish_wandb() -> None:
+    """Close the W&B run (if one was started) so its summary and history are written, offline too."""
+    import sys
+
+    if "wandb" in sys.modules and sys.modules["wandb"].run is not None:
+        sys.modules["wandb"].finish()
+
+
 def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, output_dir: Path, train: list[dict],
                   val_questions: list[dict], shots: dict, template_kwargs: dict, callbacks: list = ()
                   ) -> ValAccuracyTrainer:  # fmt: skip
