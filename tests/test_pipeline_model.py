@@ -113,15 +113,33 @@ def test_arm_switch_reruns_train_only_directly(repo):
     run(["git", "checkout", "params.yaml"], repo)
 
 
-def test_arms_side_by_side(repo, tmp_path):
-    run(["dvc", "exp", "run", "-S", "train.arm=format_control", "-n", "control"], repo, timeout=900)
-    exp_show = run(["dvc", "exp", "show", "--json"], repo).stdout
-    (tmp_path / "exp.json").write_text(exp_show)
-    out = run([sys.executable, "-m", "scripts.compare_arms", "--json", str(tmp_path / "exp.json")], repo).stdout
-    assert "tuned: spelling" in out and "tuned: format_control" in out
-    assert "Spelling minus format control (paired, same questions)" in out
-    assert sum(line.startswith("| position |") for line in out.splitlines()) == 4  # 2 shot counts x 2 tables
-    run(["git", "checkout", "params.yaml", "dvc.lock"], repo)  # back to the spelling arm for the next tests
+def test_study_runs_arms_and_seeds_and_aggregates(repo, tmp_path):
+    out = run([sys.executable, "-m", "scripts.study", "run", "--seeds", "1", "--long", "0"], repo, timeout=1200).stdout
+    assert "[1/2] study-spelling-s1" in out and "[2/2] study-format_control-s1" in out
+    # Both experiments reuse the base model's answers that dvc repro computed: evaluate_base never runs again.
+    assert "Running stage 'evaluate_base'" not in out and out.count("Running stage 'evaluate':") == 2, out[-3000:]
+    again = run([sys.executable, "-m", "scripts.study", "run", "--seeds", "1", "--long", "0"], repo).stdout
+    assert again.count("already in `dvc exp show`, skipped") == 2  # resumable: finished runs are kept
+    page = tmp_path / "study.md"
+    run([sys.executable, "-m", "scripts.study", "report", "--out", str(page)], repo)
+    text = page.read_text()
+    assert "**spelling**: study-spelling-s1" in text and "**format_control**: study-format_control-s1" in text
+    assert "| spelling − format_control | position | 0 |" in text and "| spelling − base | count | 1 |" in text
+    shown = runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))
+    spelling = next(r for r in shown if r["name"] == "study-spelling-s1")
+    assert f"| 0 | {spelling['metrics']['position.0shot.base']:.3f} |" in text  # numbers traceable to exp show
+    assert (tmp_path / "study" / "arms.png").stat().st_size > 1000
+    assert "| 0 | 3+ |" in text and "| 1 | middle |" in text
+
+
+def test_study_plan():
+    from scripts.study import plan
+
+    names = [name for name, _ in plan("qwen25-coder-05b", [1, 2, 3], 4, 80)]
+    assert names[:3] == ["study-spelling-s1", "study-spelling-s2", "study-spelling-s3"] and len(names) == 7
+    assert plan(None, [1], 4, 80)[-1] == ("study-spelling-x4-s1", ["train.arm=spelling", "train.seed=1",
+                                                                   "train.max_steps=320"])  # fmt: skip
+    assert all("model=qwen25-coder-05b" in o for _, o in plan("qwen25-coder-05b", [1], 4, 80))
 
 
 def test_exp_run_and_compare(repo):
