@@ -15,7 +15,7 @@ from pathlib import Path
 
 import unsloth  # noqa: F401  (first, so it can patch transformers/TRL)
 
-from strawberry.eval_report import task_metrics
+from strawberry.eval_report import task_details
 from strawberry.evaluation import ask, pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl
 from strawberry.params import load_params
@@ -40,7 +40,7 @@ def main() -> None:
     print(f"loaded {type(model).__name__} through Unsloth in {time.perf_counter() - start:.1f} s")
     kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
     shots = pick_shots(val, 1, 0)
-    val_questions = [q for q in sample_per_task(val, 8, 0) if q["meta"]["task"] != "length"]
+    val_questions = sample_per_task(val, {"position": 8, "count": 8}, 0)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = build_trainer(profile, model, tokenizer, params["lora"], cfg, Path(tmp) / "ckpt", train[:2000],
                                 val_questions, shots, kwargs)  # fmt: skip
@@ -64,7 +64,7 @@ def main() -> None:
                                      profile.generation, 16, 0, arm)  # fmt: skip
             print(f"{arm}: {len(questions)} questions in {time.perf_counter() - start:.1f} s; "
                   f"first reply {rows[(arm, 0)][0]['reply']!r}")  # fmt: skip
-    metrics = task_metrics(rows, questions, [0], 0)
+    metrics = task_details(rows, questions, [0])
     for task, entry in metrics.items():
         print(task, {arm: round(entry["0shot"][arm]["accuracy"], 3) for arm in ("base", "tuned")},
               "format_rate", entry["0shot"]["tuned"]["format_rate"])  # fmt: skip
