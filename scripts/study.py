@@ -4,13 +4,15 @@
     .venv/bin/python -m scripts.study report [--out docs/study.md]
 
 `run` starts one `dvc exp run --temp` per arm (spelling, format_control) and seed, plus the spelling arm trained
-`--long` times the default steps; experiments already in `dvc exp show` are skipped, so an interrupted study
-resumes where it stopped. The base model's answers come from evaluate_base once (every other run reuses them).
+`--long` times the default steps. The base model's answers come from evaluate_base once (every other run reuses
+them). After each run it exports the run to `metrics/study/<name>.json`: its params and headline numbers as
+`dvc exp show --json` lists them, its metrics/eval_details.json, and every test question's outcome (tuned and
+base) from its eval/predictions.jsonl. Commit those files: they are the study's record, and a run already
+exported is skipped, so a study cut off by the end of a session resumes where it stopped.
 
-`report` reads `dvc exp show --json` (headline numbers) and each run's metrics/eval_details.json and
-eval/predictions.jsonl (per-class accuracy, paired answers): per arm the mean and spread over seeds, spelling
-minus control and tuned minus base with a paired sign-flip permutation test over questions that uses every
-seed's answers, and plots across arms. Every number on the page comes from those files.
+`report` aggregates the exports: per arm the mean and spread over seeds, spelling minus control and tuned minus
+base with a paired sign-flip permutation test over questions that uses every seed's answers, and plots across
+arms. Every number on the page comes from those files.
 """
 
 import argparse
@@ -44,10 +46,11 @@ def plan(model: str | None, seeds: list[int], long_factor: int, default_steps: i
     return runs_
 
 
-def existing_names() -> set[str]:
-    shown = json.loads(subprocess.run(["dvc", "exp", "show", "--json"], capture_output=True, text=True,
-                                      check=True).stdout)  # fmt: skip
-    return {r["name"] for r in runs(shown)}
+EXPORTS = Path("metrics/study")
+
+
+def exported(name: str) -> Path:
+    return EXPORTS / f"{name}.json"
 
 
 def run_study(args: argparse.Namespace) -> None:
@@ -55,15 +58,22 @@ def run_study(args: argparse.Namespace) -> None:
 
     default_steps = yaml.safe_load(Path("params.yaml").read_text())["train"]["max_steps"]
     todo = plan(args.model, args.seeds, args.long, default_steps)
-    done = existing_names()
     for i, (name, overrides) in enumerate(todo, 1):
-        if name in done:
-            print(f"[{i}/{len(todo)}] {name}: already in `dvc exp show`, skipped", flush=True)
+        if exported(name).is_file():
+            print(f"[{i}/{len(todo)}] {name}: already exported to {exported(name)}, skipped", flush=True)
             continue
         print(f"[{i}/{len(todo)}] {name}: dvc exp run --temp {' '.join('-S ' + o for o in overrides)}", flush=True)
-        command = ["dvc", "exp", "run", "--temp", "-n", name] + [a for o in overrides for a in ("-S", o)]
-        if subprocess.run(command).returncode != 0:
-            sys.exit(f"{name} failed; the experiments before it are kept (rerun to resume)")
+        if name not in {r["name"] for r in exp_show_runs()}:
+            command = ["dvc", "exp", "run", "--temp", "-n", name] + [a for o in overrides for a in ("-S", o)]
+            if subprocess.run(command).returncode != 0:
+                sys.exit(f"{name} failed; the experiments before it are kept (rerun to resume)")
+        export(name)
+        print(f"[{i}/{len(todo)}] {name}: exported to {exported(name)} (commit it)", flush=True)
+
+
+def exp_show_runs() -> list[dict]:
+    shown = subprocess.run(["dvc", "exp", "show", "--json"], capture_output=True, text=True, check=True).stdout
+    return runs(json.loads(shown))
 
 
 def load_rev(path: str, rev: str) -> str:
@@ -71,6 +81,24 @@ def load_rev(path: str, rev: str) -> str:
 
     with dvc.api.open(path, rev=rev) as f:
         return f.read()
+
+
+def export(name: str) -> None:
+    """One finished experiment, as `dvc exp show` and its outputs give it, in a file that git can keep."""
+    run = next(r for r in exp_show_runs() if r["name"] == name)
+    rows = [json.loads(line) for line in load_rev("eval/predictions.jsonl", run["rev"]).splitlines()]
+    record = {
+        "name": name,
+        "rev": run["rev"],
+        "params": run["params"],
+        "metrics": run["metrics"],
+        "details": json.loads(load_rev("metrics/eval_details.json", run["rev"]))["test"],
+        "profile": run["params"]["model"],
+        "tuned": outcomes(rows, "tuned"),
+        "base": outcomes(rows, "base"),
+    }
+    EXPORTS.mkdir(parents=True, exist_ok=True)
+    write_atomic(exported(name), json.dumps(record, indent=None, sort_keys=True) + "\n")
 
 
 def arm_label(run: dict, default_steps: int) -> str:
@@ -91,15 +119,15 @@ def sign_flip_p(diffs: list[float], n_perm: int = 20000, seed: int = 0) -> float
     return float((np.sum(null >= abs(d.mean()) - 1e-12) + 1) / (n_perm + 1))
 
 
-def outcomes(rev: str, model: str = "tuned") -> dict[tuple, float]:
-    """(task, shots, question) -> accuracy of this run's model on the test question (mean over samples)."""
-    rows = [json.loads(line) for line in load_rev("eval/predictions.jsonl", rev).splitlines()]
+def outcomes(rows: list[dict], model: str) -> dict[str, float]:
+    """ "task|shots|question" -> the model's accuracy on that test question (mean over samples when sampled)."""
     groups = defaultdict(list)
+    sampled = any(r.get("decoding") == "sampled" for r in rows)
     for r in rows:
-        if r["set"] == "test" and r["model"] == model and r.get("decoding", "greedy") in ("greedy", "sampled"):
-            groups[(r["meta"]["task"], r["shots"], r["question"], r.get("decoding", "greedy"))].append(r["correct"])
-    decoding = "sampled" if any(k[3] == "sampled" for k in groups) else "greedy"
-    return {k[:3]: sum(v) / len(v) for k, v in groups.items() if k[3] == decoding}
+        if r["set"] == "test" and r["model"] == model and r.get("decoding", "greedy") == ("sampled" if sampled
+                                                                                          else "greedy"):  # fmt: skip
+            groups[f"{r['meta']['task']}|{r['shots']}|{r['question']}"].append(r["correct"])
+    return {k: sum(v) / len(v) for k, v in groups.items()}
 
 
 def mean_sd(values: list[float]) -> str:
@@ -108,9 +136,10 @@ def mean_sd(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
-def paired(a: list[dict[tuple, float]], b: list[dict[tuple, float]], task: str, k: int) -> tuple[float, float, int]:
+def paired(a: list[dict[str, float]], b: list[dict[str, float]], task: str, k: int) -> tuple[float, float, int]:
     """Mean over questions of (mean over a's seeds) - (mean over b's seeds), its sign-flip p, and n questions."""
-    keys = sorted(q for q in a[0] if q[0] == task and q[1] == k and all(q in x for x in a + b))
+    prefix = f"{task}|{k}|"
+    keys = sorted(q for q in a[0] if q.startswith(prefix) and all(q in x for x in a + b))
     diffs = [statistics.mean(x[q] for x in a) - statistics.mean(x[q] for x in b) for q in keys]
     return (statistics.mean(diffs) if diffs else 0.0), sign_flip_p(diffs), len(keys)
 
@@ -122,14 +151,17 @@ def report(all_runs: list[dict], out: Path, default_steps: int) -> str:
     arms = sorted(by_arm, key=lambda a: (a != "spelling", a.startswith("spelling"), a))
     shots = sorted(int(k.split(".")[1].removesuffix("shot")) for k in all_runs[0]["metrics"]
                    if k.startswith("position.") and k.endswith(".tuned"))  # fmt: skip
-    details = {r["rev"]: json.loads(load_rev("metrics/eval_details.json", r["rev"])) for r in all_runs}
-    answers = {r["rev"]: outcomes(r["rev"]) for r in all_runs}
-    base = outcomes(all_runs[0]["rev"], "base")
-    profile = details[all_runs[0]["rev"]]["profile"]
+    details = {r["name"]: r["details"] for r in all_runs}
+    answers = {r["name"]: r["tuned"] for r in all_runs}
+    base = all_runs[0]["base"]
+    profile = all_runs[0]["profile"]
+    if len({r["profile"] for r in all_runs}) > 1:
+        raise ValueError(f"the exports mix profiles {sorted({r['profile'] for r in all_runs})}: one study per profile")
 
     lines = [f"# Study: spelling vs format-control arms × seeds (profile `{profile}`)", "",
-             "Generated by `python -m scripts.study report` from `dvc exp show --json` and each experiment's "
-             "`metrics/eval_details.json` and `eval/predictions.jsonl`; do not edit by hand. Test accuracy, "
+             "Generated by `python -m scripts.study report` from `metrics/study/*.json` (each experiment's "
+             "`dvc exp show --json` row, `metrics/eval_details.json` and per-question outcomes, exported by "
+             "`scripts.study run`); do not edit by hand. Test accuracy, "
              "lenient parse; mean ± standard deviation over seeds. Base = the same model without the adapter (one "
              "set of answers, shared by all runs). Strategy = the best constant strategy on these questions; hard = "
              "the questions no constant strategy gets right (position: neither the first nor the last letter; count: "
@@ -153,8 +185,8 @@ def report(all_runs: list[dict], out: Path, default_steps: int) -> str:
                   "|---" * (4 + len(arms)) + "|"]  # fmt: skip
         for k in shots:
             for c in CLASSES[task]:
-                cells = [details[r["rev"]]["test"][task][f"{k}shot"]["by_class"][c] for r in all_runs]
-                per_arm = [mean_sd([details[r["rev"]]["test"][task][f"{k}shot"]["by_class"][c]["tuned"]["accuracy"]
+                cells = [details[r["name"]][task][f"{k}shot"]["by_class"][c] for r in all_runs]
+                per_arm = [mean_sd([details[r["name"]][task][f"{k}shot"]["by_class"][c]["tuned"]["accuracy"]
                                     for r in by_arm[a]]) for a in arms]  # fmt: skip
                 lines.append(f"| {k} | {c} | {cells[0]['tuned']['n']} | {cells[0]['base']['accuracy']:.3f} | "
                              + " | ".join(per_arm) + " |")  # fmt: skip
@@ -172,8 +204,8 @@ def report(all_runs: list[dict], out: Path, default_steps: int) -> str:
     for label, a, b in comparisons:
         for task in HEADLINE_TASKS:
             for k in shots:
-                left = [answers[r["rev"]] for r in by_arm[a]]
-                right = [answers[r["rev"]] for r in by_arm[b]] if b else [base]
+                left = [answers[r["name"]] for r in by_arm[a]]
+                right = [answers[r["name"]] for r in by_arm[b]] if b else [base]
                 diff, p, n = paired(left, right, task, k)
                 lines.append(f"| {label} | {task} | {k} | {diff:+.3f} | {p:.3g} | {n} |")
     plot = out.parent / "study" / "arms.png"
@@ -217,11 +249,11 @@ def report_study(args: argparse.Namespace) -> None:
     import yaml
 
     default_steps = yaml.safe_load(Path("params.yaml").read_text())["train"]["max_steps"]
-    text = args.json.read_text() if args.json else subprocess.run(
-        ["dvc", "exp", "show", "--json"], capture_output=True, text=True, check=True).stdout  # fmt: skip
-    study = [r for r in runs(json.loads(text)) if r["name"].startswith(PREFIX)]
+    study = [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"{PREFIX}*.json"))]
+    if args.profile:
+        study = [r for r in study if r["profile"] == args.profile]
     if not study:
-        sys.exit(f"no experiment named {PREFIX}* in `dvc exp show --json`: run `python -m scripts.study run` first")
+        sys.exit(f"no {EXPORTS}/{PREFIX}*.json: run `python -m scripts.study run` first")
     write_atomic(args.out, report(study, args.out, default_steps))
     print(f"wrote {args.out} ({len(study)} experiments)")
 
@@ -235,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     run_p.add_argument("--long", type=int, default=4, help="also the spelling arm at this many times the steps (0: no)")
     rep_p = sub.add_parser("report", help="aggregate the study into a page")
     rep_p.add_argument("--out", type=Path, default=Path("docs/study.md"))
-    rep_p.add_argument("--json", type=Path, help="read this `dvc exp show --json` output instead of running it")
+    rep_p.add_argument("--profile", help="only the exports of this profile")
     args = parser.parse_args(argv)
     run_study(args) if args.command == "run" else report_study(args)
 

@@ -118,8 +118,10 @@ def test_study_runs_arms_and_seeds_and_aggregates(repo, tmp_path):
     assert "[1/2] study-spelling-s1" in out and "[2/2] study-format_control-s1" in out
     # Both experiments reuse the base model's answers that dvc repro computed: evaluate_base never runs again.
     assert "Running stage 'evaluate_base'" not in out and out.count("Running stage 'evaluate':") == 2, out[-3000:]
+    exports = sorted(p.name for p in (repo / "metrics/study").glob("*.json"))
+    assert exports == ["study-format_control-s1.json", "study-spelling-s1.json"]  # the record to commit
     again = run([sys.executable, "-m", "scripts.study", "run", "--seeds", "1", "--long", "0"], repo).stdout
-    assert again.count("already in `dvc exp show`, skipped") == 2  # resumable: finished runs are kept
+    assert again.count("already exported to metrics/study/") == 2  # resumable: finished runs are kept
     page = tmp_path / "study.md"
     run([sys.executable, "-m", "scripts.study", "report", "--out", str(page)], repo)
     text = page.read_text()
