@@ -89,8 +89,13 @@ def ask(model, tokenizer, questions: list[dict], shots: dict[str, list[dict]], t
     """Generate a reply to each question (`samples` replies each, under sampling) and score it: one row per reply,
     in question order, for error analysis."""
     prompts = [render_prompt(tokenizer, q, shots[q["meta"]["task"]], template_kwargs) for q in questions]
-    replies = generate_replies(model, tokenizer, [p for p in prompts for _ in range(samples)], generation, batch_size,
-                               seed, desc)  # fmt: skip
+    replies = [""] * (len(questions) * samples)
+    for task in dict.fromkeys(q["meta"]["task"] for q in questions):  # one task's prompts share the shots prefix
+        index = [i * samples + j for i, q in enumerate(questions) if q["meta"]["task"] == task for j in range(samples)]
+        texts = generate_replies(model, tokenizer, [prompts[i // samples] for i in index], generation, batch_size,
+                                 seed, f"{desc} ({task})")  # fmt: skip
+        for i, text in zip(index, texts):
+            replies[i] = text
     rows = []
     for i, reply in enumerate(replies):
         question = questions[i // samples]

@@ -1,0 +1,38 @@
+"""Batched generation: the shared-prefix cache gives the replies plain left-padded batches give."""
+
+import pytest
+import yaml
+
+from strawberry.inference import _pad_after_prefix, common_prefix_length, generate_replies
+from strawberry.profiles import load_model, load_profile
+from strawberry.prompts import chat_template_kwargs, render_prompt
+from tests.conftest import ROOT
+
+PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
+WORDS = ["aardvark", "bookkeeper", "mississippi", "zymurgy", "quizzically", "strawberries", "onomatopoeia", "kayak",
+         "rhythm", "syzygy", "abracadabra"]  # fmt: skip
+
+
+def test_common_prefix_and_padding():
+    assert common_prefix_length([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == 2
+    assert common_prefix_length([[1, 2], [1, 2]]) == 1  # each row keeps a token of its own
+    ids, mask = _pad_after_prefix([[1, 2, 3, 4], [1, 2, 5]], 2, 0)
+    assert ids.tolist() == [[1, 2, 3, 4], [1, 2, 0, 5]] and mask.tolist() == [[1, 1, 1, 1], [1, 1, 0, 1]]
+
+
+@pytest.mark.parametrize("profile_name", ["tiny-qwen3", "smollm2-135m"])
+def test_shared_prefix_gives_the_same_replies(profile_name):
+    profile = load_profile({**PARAMS, "model": profile_name})
+    model, tokenizer = load_model(profile)
+    kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
+    shots = [{"instruction": f"What is the 1st letter of '{w}'? Answer with the letter only.", "input": "",
+              "output": w[0]} for w in ("banana", "apple", "kiwi")]  # fmt: skip
+    questions = [{"instruction": f"What is the 1st letter of '{w}'? Answer with the letter only.", "input": ""}
+                 for w in WORDS]  # fmt: skip
+    prompts = [render_prompt(tokenizer, q, shots, kwargs) for q in questions]
+    generation = {"do_sample": False, "max_new_tokens": 8}
+    plain = generate_replies(model, tokenizer, prompts, generation, 4, 0, share_prefix=False)
+    shared = generate_replies(model, tokenizer, prompts, generation, 4, 0, share_prefix=True)
+    assert shared == plain
+    if profile_name == "smollm2-135m":  # a real model: the replies depend on the question, not only on the prefix
+        assert len(set(plain)) > 1
