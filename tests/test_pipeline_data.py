@@ -43,7 +43,7 @@ def test_repro_builds_loadable_splits(repo):
     assert data["size"] == {"train": 400, "val": splits["val"].num_rows, "test": splits["test"].num_rows}
     assert json.loads((repo / "metrics/validation.json").read_text())["valid"] is True
     shown = run(["dvc", "metrics", "show", "--json"], repo).stdout
-    assert "metrics/data.json" in shown
+    assert "metrics/data.json" not in shown  # data statistics are details (plots, data.json), not DVC metrics
 
 
 def test_template_edit_reruns_generate_and_after_but_not_extract(repo):
