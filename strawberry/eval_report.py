@@ -87,6 +87,14 @@ def headline(details: dict, shots: list[int]) -> dict:
     return out
 
 
+def error_bars(cells: list[dict]) -> list[list[float]]:
+    """Distances from each accuracy to its interval's ends, never negative (matplotlib refuses those)."""
+    return [
+        [max(0.0, c["accuracy"] - c["ci_low"]) for c in cells],
+        [max(0.0, c["ci_high"] - c["accuracy"]) for c in cells],
+    ]
+
+
 def plot_headline(details: dict, shots: list[int], path: Path, dpi: int = 110) -> None:
     """Accuracy per task, base vs tuned, per shot count, with 95% intervals and the best constant strategy."""
     tasks = list(details)
@@ -95,8 +103,8 @@ def plot_headline(details: dict, shots: list[int], path: Path, dpi: int = 110) -
         for j, model in enumerate(MODELS):
             acc = [details[t][shot_key(k)][model] for t in tasks]
             xs = [i + (j - 0.5) * 0.38 for i in range(len(tasks))]
-            err = [[a["accuracy"] - a["ci_low"] for a in acc], [a["ci_high"] - a["accuracy"] for a in acc]]
-            ax.bar(xs, [a["accuracy"] for a in acc], width=0.38, yerr=err, capsize=4, label=model, color=COLORS[model])
+            ax.bar(xs, [a["accuracy"] for a in acc], width=0.38, yerr=error_bars(acc), capsize=4, label=model,
+                   color=COLORS[model])  # fmt: skip
         for i, t in enumerate(tasks):
             ax.hlines(details[t]["strategy_baseline"]["accuracy"], i - 0.4, i + 0.4, colors="k", linestyles="dashed",
                       label="best constant strategy" if i == 0 else None)  # fmt: skip
@@ -119,8 +127,7 @@ def plot_classes(details: dict, shots: list[int], path: Path, dpi: int = 110) ->
             for j, model in enumerate(MODELS):
                 acc = [by_class[c][model] for c in CLASSES[task]]
                 xs = [i + (j - 0.5) * 0.38 for i in range(len(acc))]
-                err = [[a["accuracy"] - a["ci_low"] for a in acc], [a["ci_high"] - a["accuracy"] for a in acc]]
-                ax.bar(xs, [a["accuracy"] for a in acc], width=0.38, yerr=err, capsize=3, label=model,
+                ax.bar(xs, [a["accuracy"] for a in acc], width=0.38, yerr=error_bars(acc), capsize=3, label=model,
                        color=COLORS[model])  # fmt: skip
             ax.set_xticks(range(len(CLASSES[task])), [f"{task}: {c}" for c in CLASSES[task]], fontsize=8)
             ax.set_ylim(0, 1)

@@ -40,6 +40,10 @@ def test_wilson_interval():
     assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
     assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
     assert wilson_interval(0, 0) == (0.0, 1.0)
+    for n in range(1, 500):  # the interval always holds the proportion, at 0 and 1 too (rounding)
+        for k in (0, n // 3, n):
+            low, high = wilson_interval(k, n)
+            assert low <= k / n <= high
 
 
 def test_mcnemar_exact():
