@@ -3,9 +3,7 @@
 import shutil
 from pathlib import Path
 
-from dvclive import Live
 from transformers import GenerationConfig
-from transformers.integrations import DVCLiveCallback
 
 from strawberry.evaluation import pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl, write_json
@@ -36,8 +34,13 @@ def train_summary(trainer) -> dict:
 
 
 def main() -> None:
+    run(load_params())
+
+
+def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
+    """The stage for these params; returns the trainer. Without dvclive it runs where DVC is not installed (the GPU
+    rehearsal, tests/gpu/qwen3_4b_rehearsal.py, passes its own timing callback)."""
     log = get_logger("train")
-    params = load_params()
     profile = load_profile(params)
     require_device(profile)  # a GPU profile on a CPU machine stops here, before loading anything
     lora, cfg = params["lora"], params["train"]
@@ -63,11 +66,14 @@ def main() -> None:
     n_val = cfg["val_questions"]
     val_questions = sample_per_task(val, {"position": n_val, "count": n_val}, cfg["seed"], shot_words)
 
-    live = Live(LIVE_DIR, resume=resume is not None, dvcyaml=False, save_dvc_exp=False)
-    trainer = build_trainer(
-        profile, model, tokenizer, lora, cfg, output_dir, train, val_questions, shots, template_kwargs,
-        callbacks=[DVCLiveCallback(live=live)],
-    )  # fmt: skip
+    if log_to_dvclive:
+        from dvclive import Live
+        from transformers.integrations import DVCLiveCallback
+
+        live = Live(LIVE_DIR, resume=resume is not None, dvcyaml=False, save_dvc_exp=False)
+        callbacks = [*callbacks, DVCLiveCallback(live=live)]
+    trainer = build_trainer(profile, model, tokenizer, lora, cfg, output_dir, train, val_questions, shots,
+                            template_kwargs, callbacks=callbacks)  # fmt: skip
     trainer.train(resume_from_checkpoint=resume)
     finish_wandb()
     log.info("best val accuracy %s at %s", trainer.state.best_metric, trainer.state.best_model_checkpoint)
@@ -79,6 +85,7 @@ def main() -> None:
                      eos_token_id=tokenizer.eos_token_id).save_pretrained(str(ADAPTER_DIR))  # fmt: skip
     write_json(TRAIN_METRICS, train_summary(trainer))
     shutil.rmtree(output_dir, ignore_errors=True)  # finished: nothing left to resume
+    return trainer
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ class GpuRequiredError(RuntimeError):
 class Profile:
     name: str
     backend: str  # "transformers" (PEFT on CPU or GPU) or "unsloth" (CUDA only)
-    source: str  # "gguf" (GGUF from PyPI packages), "hub" (model id + revision), "tiny_random"
+    source: str  # "gguf" (GGUF from PyPI packages), "hub" (model id + revision), "random" (an architecture)
     generation: dict[str, Any]
     model_id: str | None = None
     revision: str | None = None
@@ -33,8 +33,8 @@ class Profile:
     gguf_file: str | None = None  # path inside the package
     gguf_parts: list[dict[str, str]] = field(default_factory=list)  # a GGUF split over packages: package, file, sha256
     gguf_sha256: str | None = None  # of the whole (assembled) GGUF
-    tokenizer: str | None = None  # tiny_random: tokenizer source (strawberry.tokenizer names)
-    tiny_config: dict[str, Any] = field(default_factory=dict)
+    tokenizer: str | None = None  # random: tokenizer source (strawberry.tokenizer names)
+    architecture: dict[str, Any] = field(default_factory=dict)  # random: Qwen3Config numbers (and its dtype)
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
     load_in_4bit: bool = False
     max_seq_length: int = 512
@@ -76,19 +76,19 @@ def require_device(profile: Profile) -> str:
 
 def base_model_path(profile: Profile) -> str:
     """A directory (or hub id) from_pretrained can load fast: GGUF files are dequantized and converted to
-    safetensors once, tiny random models built once, both cached under $STRAWBERRY_CACHE."""
+    safetensors once, random-weight models built once, both cached under $STRAWBERRY_CACHE."""
     if profile.source == "hub":
         return profile.model_id
     spec = json.dumps([profile.source, profile.gguf_package, profile.gguf_file, profile.gguf_sha256, profile.tokenizer,
-                       profile.tiny_config], sort_keys=True)  # fmt: skip
+                       profile.architecture], sort_keys=True)  # fmt: skip
     target = CACHE / "models" / f"{profile.name}-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
     if not (target / "config.json").is_file():
         tmp = target.with_name(target.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         if profile.source == "gguf":
             _convert_gguf(profile, tmp)
-        elif profile.source == "tiny_random":
-            _build_tiny_random(profile, tmp)
+        elif profile.source == "random":
+            _build_random(profile, tmp)
         else:
             raise ValueError(f"profile {profile.name}: unknown source {profile.source!r}")
         shutil.rmtree(target, ignore_errors=True)
@@ -160,18 +160,37 @@ def assemble_gguf(profile_name: str, parts: list[dict[str, str]], sha256: str | 
     return out
 
 
-def _build_tiny_random(profile: Profile, out: Path) -> None:
+def random_config(profile: Profile, tokenizer):
+    """The Qwen3Config of a random-weight profile: its `architecture` numbers, with the tokenizer's special ids."""
+    from transformers import Qwen3Config
+
+    end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    numbers = {"vocab_size": len(tokenizer), "tie_word_embeddings": True, **profile.architecture}
+    return Qwen3Config(eos_token_id=end_of_turn, pad_token_id=tokenizer.pad_token_id, **numbers)
+
+
+def _build_random(profile: Profile, out: Path) -> None:
+    """Random weights in the architecture's dtype, initialised on the GPU when there is one: a 4B model built on
+    2 CPU cores in float32 would take minutes and 16 GB of memory."""
     import torch
-    from transformers import Qwen3Config, Qwen3ForCausalLM
+    from transformers import Qwen3ForCausalLM
 
     from strawberry.tokenizer import load_hf_tokenizer
 
     tokenizer = load_hf_tokenizer(profile.tokenizer)
-    end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    config = Qwen3Config(vocab_size=len(tokenizer), eos_token_id=end_of_turn, pad_token_id=tokenizer.pad_token_id,
-                         tie_word_embeddings=True, **profile.tiny_config)  # fmt: skip
+    config = random_config(profile, tokenizer)
+    dtype = getattr(torch, profile.architecture.get("dtype", "float32"))
     torch.manual_seed(0)
-    Qwen3ForCausalLM(config).save_pretrained(out)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
+            model = Qwen3ForCausalLM(config)
+    finally:
+        torch.set_default_dtype(previous)
+    print(f"Built {profile.name}: {sum(p.numel() for p in model.parameters()) / 1e9:.2f}B random parameters "
+          f"({dtype}) in {out}")  # fmt: skip
+    model.save_pretrained(out)
     tokenizer.save_pretrained(out)
 
 
@@ -192,9 +211,21 @@ def load_model(profile: Profile, adapter: str | None = None, for_training: bool 
     path = base_model_path(profile)
     kwargs = {"revision": profile.revision} if profile.revision else {}
     tokenizer = AutoTokenizer.from_pretrained(adapter or path, **kwargs)
-    model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to(device)
+    if profile.load_in_4bit and device == "cuda":  # plain PEFT QLoRA: the same 4-bit NF4 as Unsloth's
+        model = AutoModelForCausalLM.from_pretrained(path, quantization_config=_nf4_config(), device_map={"": 0},
+                                                     **kwargs)  # fmt: skip
+    else:
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to(device)
     if adapter:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, adapter, is_trainable=for_training)
     return model, tokenizer
+
+
+def _nf4_config():
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=torch.bfloat16)  # fmt: skip

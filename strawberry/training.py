@@ -116,6 +116,7 @@ def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, out
         metric_for_best_model="val_accuracy", greater_is_better=True,
         report_to=["wandb"] if wandb_enabled(cfg["wandb"]) else [],
         use_cpu=not profile.needs_cuda and not _cuda(), dataloader_num_workers=0,
+        include_num_input_tokens_seen="non_padding",  # tokens/s in the logs
     )  # fmt: skip
     return ValAccuracyTrainer(
         model=model, args=args, processing_class=tokenizer, peft_config=peft_config,

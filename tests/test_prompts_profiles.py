@@ -95,6 +95,28 @@ def test_tiny_profile_builds_a_qwen3_once(tmp_path, monkeypatch):
     assert not list(tmp_path.glob("models/*.tmp"))
 
 
+def test_qwen3_4b_architecture_has_the_published_size(qwen3):
+    """The rehearsal profile is Qwen3-4B's shape: built on the meta device (no memory), it has the model card's
+    4.0B parameters, 3.6B of them outside the (tied) embedding, and Qwen3-4B's special token ids."""
+    import torch
+    from transformers import Qwen3ForCausalLM
+
+    from strawberry.profiles import random_config
+
+    profile = load_profile({**PARAMS, "model": "qwen3-4b-arch"})
+    config = random_config(profile, qwen3)
+    assert (config.vocab_size, config.eos_token_id, config.pad_token_id) == (151936, 151645, 151643)
+    assert config.tie_word_embeddings and config.head_dim * config.num_attention_heads == 4096
+    with torch.device("meta"):
+        model = Qwen3ForCausalLM(config)
+    total = sum(p.numel() for p in model.parameters())
+    embedding = model.get_input_embeddings().weight.numel()
+    assert model.lm_head.weight is model.get_input_embeddings().weight
+    assert total == 4_022_468_096 and round((total - embedding) / 1e9, 1) == 3.6
+    assert profile.generation == PARAMS["profiles"]["qwen3-4b"]["generation"]
+    assert profile.chat_template_kwargs == {"enable_thinking": False}
+
+
 def test_no_unsloth_import_on_cpu():
     out = subprocess.run([sys.executable, "-c", "import sys, strawberry.profiles, stages.train, stages.evaluate;"
                           "print('unsloth' in sys.modules)"], cwd=ROOT, capture_output=True, text=True)  # fmt: skip
