@@ -38,6 +38,10 @@ def generate_replies(model, tokenizer, prompts: list[str], generation: dict, bat
         if prefix_len:
             prefix = torch.tensor([ids[0][:prefix_len]], device=model.device)
             prefix_cache = model(input_ids=prefix, use_cache=True).past_key_values
+            if not hasattr(prefix_cache, "batch_repeat_interleave"):
+                # Unsloth's fast path returns legacy (key, value) tuples (seen on a GPU with Qwen3-4B's shape):
+                # nothing to share, so each batch prefills its whole prompts, as without the cache
+                prefix_cache, prefix_len = None, 0
         for start in tqdm(range(0, len(order), batch_size), desc=desc, unit="batch", leave=False):
             index = order[start : start + batch_size]
             input_ids, attention_mask = _pad_after_prefix([ids[i] for i in index], prefix_len, tokenizer.pad_token_id)

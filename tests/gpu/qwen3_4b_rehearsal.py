@@ -161,7 +161,7 @@ def compare_training(args: argparse.Namespace, data: Path, report: dict) -> list
         with tempfile.TemporaryDirectory(prefix=f"rehearsal-{run}-") as tmp:
             overrides = profile_overrides(args.profile, run) | {"train": {
                 "max_steps": args.steps, "eval_steps": args.steps, "logging_steps": 5, "val_questions": 16,
-                "wandb": False}}  # fmt: skip
+                "wandb": False, **({"batch_size": args.batch_size} if args.batch_size else {})}}  # fmt: skip
             workdir = scratch_project(data, overrides, Path(tmp))
             result_file = Path(tmp) / "result.json"
             print(f"\n=== training: {run}, {args.steps} steps ===", flush=True)
@@ -275,6 +275,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "splits")
     parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS))
     parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, help="train.batch_size for the training runs (default: params.yaml)")
     parser.add_argument("--eval-run", choices=list(RUNS), default="unsloth-4bit", help="backend for evaluate")
     parser.add_argument("--stage-questions", type=int, default=32, help="evaluate's questions per task (position)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 32, 64, 128, 256])
@@ -296,6 +297,8 @@ def main() -> None:
                     "train_settings": {k: params["train"][k]
                                        for k in ("batch_size", "grad_accum", "max_length", "learning_rate")},
                     "lora": params["lora"], "steps": args.steps}  # fmt: skip
+    if args.batch_size:
+        report["train_settings"]["batch_size"] = args.batch_size
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.what in ("train", "all"):
         compare_training(args, args.data.resolve(), report)
