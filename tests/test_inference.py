@@ -36,3 +36,29 @@ def test_shared_prefix_gives_the_same_replies(profile_name):
     assert shared == plain
     if profile_name == "smollm2-135m":  # a real model: the replies depend on the question, not only on the prefix
         assert len(set(plain)) > 1
+
+
+class LegacyCacheModel:
+    """A real model whose forward hands back (key, value) tuples instead of a Cache object, as Unsloth's fast
+    Qwen3 path does (seen on a GPU at Qwen3-4B's shape: the shared prefix crashed train's val evaluation)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def __call__(self, **kwargs):
+        out = self.model(**kwargs)
+        out.past_key_values = tuple((layer.keys, layer.values) for layer in out.past_key_values.layers)
+        return out
+
+
+def test_legacy_tuple_cache_falls_back_to_whole_prompts():
+    profile = load_profile({**PARAMS, "model": "smollm2-135m"})
+    model, tokenizer = load_model(profile)
+    shots = [{"instruction": f"Spell '{w}'.", "input": "", "output": " ".join(w)} for w in ("banana", "kiwi")]
+    prompts = [render_prompt(tokenizer, {"instruction": f"Spell '{w}'.", "input": ""}, shots, {}) for w in WORDS]
+    generation = {"do_sample": False, "max_new_tokens": 6}
+    plain = generate_replies(model, tokenizer, prompts, generation, 4, 0, share_prefix=False)
+    assert generate_replies(LegacyCacheModel(model), tokenizer, prompts, generation, 4, 0) == plain
