@@ -61,6 +61,8 @@ def parse_answer(task: str, reply: str) -> ParsedAnswer:
     strict: the trimmed reply, lower-cased, is one letter (position) or one integer (count, length).
     lenient: position -> the first quoted single letter ('A'), else the first letter standing alone;
     count/length -> the first integer or number word ("three" -> "3"). Letters are compared lower-case.
+    spelling (served, never evaluated): lenient -> every letter of the reply joined; strict only when each
+    piece between separators is a single letter.
     """
     text = reply.strip()
     if task == "position":
@@ -74,4 +76,9 @@ def parse_answer(task: str, reply: str) -> ParsedAnswer:
             return ParsedAnswer(strict, None)
         value = match.group(1).lower()
         return ParsedAnswer(strict, str(int(value)) if value.isdigit() else str(NUMBER_WORDS[value]))
+    if task == "spelling":  # the letters of a spelled reply, in order: "s-t-r-a-w" -> "straw"
+        pieces = re.split(r"[^A-Za-z]+", text)
+        letters = [p for p in pieces if p]
+        spelled = "".join(letters).lower() or None
+        return ParsedAnswer(spelled if letters and all(len(p) == 1 for p in letters) else None, spelled)
     raise ValueError(f"no answer parser for task {task!r}")

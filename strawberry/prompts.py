@@ -29,9 +29,16 @@ def user_message(record: dict) -> str:
 def render_prompt(tokenizer, record: dict, shots: list[dict] = (), template_kwargs: dict | None = None) -> str:
     """The prompt text the model completes: worked examples (`shots`, as earlier chat turns), then the
     record's question, then the assistant header. Training and evaluation both use this function."""
+    kwargs = chat_template_kwargs(tokenizer, template_kwargs)
+    return tokenizer.apply_chat_template(chat_messages(record, shots), tokenize=False, add_generation_prompt=True,
+                                         **kwargs)  # fmt: skip
+
+
+def chat_messages(record: dict, shots: list[dict] = ()) -> list[dict[str, str]]:
+    """The chat turns of a prompt: each worked example as a user/assistant pair, then the question. A remote
+    OpenAI-compatible server is sent exactly these, so it renders the same prompt as render_prompt."""
     messages = []
     for shot in shots:
         messages += [{"role": "user", "content": user_message(shot)}, {"role": "assistant", "content": shot["output"]}]
     messages.append({"role": "user", "content": user_message(record)})
-    kwargs = chat_template_kwargs(tokenizer, template_kwargs)
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **kwargs)
+    return messages

@@ -1,0 +1,54 @@
+"""Serve the base model and the tuned adapter over HTTP (LitServe), non-thinking only.
+
+    .venv/bin/python -m scripts.serve                        # params.yaml's model + models/adapter, port 8000
+    .venv/bin/python -m scripts.serve --adapter none         # base model only
+    .venv/bin/python -m scripts.serve --remote http://vllm:8000/v1 --remote-tuned-model strawberry
+
+Endpoints, errors and measured performance: docs/api.md. Metrics for Prometheus at /metrics.
+"""
+
+import argparse
+import os
+
+from strawberry.serving.metrics import use_metrics_dir
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    parser.add_argument("--profile", help="a profile of params.yaml (default: its `model`)")
+    parser.add_argument("--adapter", default="models/adapter", help="LoRA adapter directory, or 'none'")
+    parser.add_argument("--remote", help="OpenAI-compatible server (…/v1) to ask instead of loading the model here")
+    parser.add_argument("--remote-base-model", default="strawberry-base", help="the remote server's base model name")
+    parser.add_argument("--remote-tuned-model", default="strawberry-tuned", help="its name for the LoRA adapter")
+    parser.add_argument("--max-batch-size", type=int, default=16, help="requests per model batch (1: no batching)")
+    parser.add_argument("--batch-timeout", type=float, default=0.05, help="seconds a batch waits to fill")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds before a queued request gets 504")
+    parser.add_argument("--no-chat", action="store_true", help="do not serve /v1/chat/completions")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars per batch in a server's log
+    use_metrics_dir()  # before anything imports prometheus_client
+
+    from strawberry.params import load_params
+    from strawberry.profiles import load_profile
+    from strawberry.serving.api import ServeConfig, build_server
+
+    params = load_params()
+    profile = load_profile({**params, "model": args.profile or params["model"]})
+    adapter = None if args.adapter.lower() == "none" or args.remote else args.adapter
+    if adapter and not os.path.isfile(os.path.join(adapter, "adapter_config.json")):
+        raise SystemExit(f"--adapter {adapter}: no adapter_config.json there (run `dvc repro train`, or "
+                         "`dvc exp apply <exp> && dvc pull`, or serve the base model: --adapter none)")  # fmt: skip
+    config = ServeConfig(profile=profile, adapter=adapter, remote_url=args.remote,
+                         remote_base_model=args.remote_base_model, remote_tuned_model=args.remote_tuned_model,
+                         max_batch_size=args.max_batch_size, batch_timeout=args.batch_timeout, timeout=args.timeout,
+                         chat=not args.no_chat)  # fmt: skip
+    build_server(config).run(port=args.port, generate_client_file=False)
+
+
+if __name__ == "__main__":
+    main()

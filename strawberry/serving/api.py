@@ -1,0 +1,168 @@
+"""The LitServe server: POST /spell, /position and /count (typed JSON, batched), an OpenAI-compatible
+/v1/chat/completions, /health, and /metrics for Prometheus."""
+
+from dataclasses import dataclass
+
+import litserve as ls
+from fastapi import HTTPException
+
+from strawberry.profiles import Profile
+from strawberry.serving import schemas
+from strawberry.serving.backends import LocalBackend, ModelError, RemoteBackend
+from strawberry.serving.metrics import MetricsMiddleware, metric, metrics_app
+from strawberry.serving.questions import answer_of, expected_answer, question
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    profile: Profile
+    adapter: str | None = "models/adapter"  # None: base model only
+    remote_url: str | None = None  # an OpenAI-compatible server to ask instead of loading the model here
+    remote_base_model: str = "strawberry-base"
+    remote_tuned_model: str = "strawberry-tuned"
+    max_batch_size: int = 16
+    batch_timeout: float = 0.05  # seconds a batch waits to fill
+    timeout: float = 120  # seconds a request may wait for its answer before a 504
+    chat: bool = True  # serve /v1/chat/completions too
+
+    def backend(self) -> LocalBackend | RemoteBackend:
+        if self.remote_url:
+            return RemoteBackend(self.profile, self.remote_url, self.remote_base_model, self.remote_tuned_model)
+        return LocalBackend(self.profile, self.adapter)
+
+
+class TaskAPI(ls.LitAPI):
+    """One question type. decode_request's annotation is the request schema: FastAPI checks it before a request is
+    queued, so a bad request is answered 422 and never spoils a batch."""
+
+    task = ""
+    path = ""
+
+    def __init__(self, config: ServeConfig):
+        super().__init__(max_batch_size=config.max_batch_size, batch_timeout=config.batch_timeout, api_path=self.path)
+        self.config = config
+
+    def setup(self, device) -> None:
+        self.backend = self.config.backend()
+
+    def question(self, request) -> dict:
+        raise NotImplementedError
+
+    def to_item(self, request) -> dict:
+        return {"record": self.question(request), "model": request.model}
+
+    def batch(self, inputs: list[dict]) -> list[dict]:
+        return list(inputs)
+
+    def predict(self, items: list[dict]) -> list[dict]:
+        metric("batch").labels(self.path).observe(len(items))
+        try:
+            replies = self.backend.replies([i["record"] for i in items], [i["model"] for i in items])
+        except ModelError as e:
+            raise HTTPException(503, detail=f"the model failed to answer: {e}") from e
+        out = []
+        for item, (reply, tokens) in zip(items, replies):
+            answer = answer_of(item["record"], reply)
+            metric("tokens").labels(self.path, item["model"]).inc(tokens)
+            if answer is None:
+                metric("unparseable").labels(self.path, item["model"]).inc()
+            out.append({**item, "reply": reply, "answer": answer})
+        return out
+
+    def unbatch(self, output: list[dict]) -> list[dict]:
+        return output
+
+    def encode_response(self, output: dict) -> dict:
+        record, expected = output["record"], expected_answer(output["record"])
+        meta = {k: v for k, v in record["meta"].items() if k in ("word", "position", "letter")}
+        return {
+            "task": record["meta"]["task"], **meta, "answer": output["answer"], "reply": output["reply"],
+            "expected": expected, "correct": output["answer"] == expected, "model": output["model"],
+            "model_identity": self.backend.identity, "decoding": self.config.profile.generation,
+            "prompt": record["instruction"], "template": record["meta"]["template"],
+        }  # fmt: skip
+
+
+class SpellAPI(TaskAPI):
+    task, path = "spelling", "/spell"
+
+    def decode_request(self, request: schemas.SpellRequest) -> dict:
+        return self.to_item(request)
+
+    def question(self, request: schemas.SpellRequest) -> dict:
+        return question("spelling", request.word)
+
+
+class PositionAPI(TaskAPI):
+    task, path = "position", "/position"
+
+    def decode_request(self, request: schemas.PositionRequest) -> dict:
+        return self.to_item(request)
+
+    def question(self, request: schemas.PositionRequest) -> dict:
+        return question("position", request.word, position=request.position)
+
+
+class CountAPI(TaskAPI):
+    task, path = "count", "/count"
+
+    def decode_request(self, request: schemas.CountRequest) -> dict:
+        return self.to_item(request)
+
+    def question(self, request: schemas.CountRequest) -> dict:
+        return question("count", request.word, letter=request.letter)
+
+
+class ChatAPI(ls.LitAPI):
+    """OpenAI-compatible chat completions on the same model: `model` "strawberry-base" or "strawberry-tuned";
+    the profile's decoding, non-thinking only. The served model for the remote-backend path's tests."""
+
+    MODELS = {"strawberry-base": "base", "base": "base", "strawberry-tuned": "tuned", "tuned": "tuned"}
+
+    def __init__(self, config: ServeConfig):
+        super().__init__(spec=ls.OpenAISpec(), api_path="/v1/chat/completions")
+        self.config = config
+
+    def setup(self, device) -> None:
+        self.backend = self.config.backend()
+
+    def predict(self, request, context):
+        model = self.MODELS.get(context.get("model") or "strawberry-tuned")
+        if model is None:
+            raise HTTPException(404, detail=f"model {context.get('model')!r}: serve one of {', '.join(self.MODELS)}")
+        if model == "tuned" and not (self.config.adapter or self.config.remote_url):
+            raise HTTPException(400, detail="model: this server has no tuned adapter loaded; ask strawberry-base")
+        if context.get("reasoning_effort") or any("/think" in str(m.content) for m in request.messages):
+            raise HTTPException(400, detail=schemas.THINKING_REFUSED)
+        record = _record_from_messages(request.messages)
+        metric("batch").labels("/v1/chat/completions").observe(1)
+        try:
+            reply, tokens = self.backend.replies([record], [model])[0]
+        except ModelError as e:
+            raise HTTPException(503, detail=f"the model failed to answer: {e}") from e
+        metric("tokens").labels("/v1/chat/completions", model).inc(tokens)
+        yield {"role": "assistant", "content": reply, "completion_tokens": tokens}
+
+
+def _record_from_messages(messages) -> dict:
+    """Chat turns -> the Alpaca record + shots shape render_prompt takes (the last user turn is the question)."""
+    turns = [(m.role, m.content if isinstance(m.content, str) else " ".join(c.text for c in m.content))
+             for m in messages]  # fmt: skip
+    if not turns or turns[-1][0] != "user" or any(role not in ("user", "assistant") for role, _ in turns):
+        raise HTTPException(400, detail="messages: user/assistant turns ending with a user turn (no system turn)")
+    if len(turns) > 1:
+        raise HTTPException(400, detail="messages: one user turn (worked examples are not supported here)")
+    return {"instruction": turns[-1][1], "input": ""}
+
+
+def build_server(config: ServeConfig) -> ls.LitServer:
+    """The server for a profile from load_profile (which has already refused any thinking profile)."""
+    schemas.TUNED_AVAILABLE = bool(config.adapter or config.remote_url)
+    apis: list[ls.LitAPI] = [SpellAPI(config), PositionAPI(config), CountAPI(config)]
+    if config.chat:
+        apis.append(ChatAPI(config))
+    accelerator = "cpu" if config.remote_url else "auto"
+    server = ls.LitServer(apis, accelerator=accelerator, timeout=config.timeout, healthcheck_path="/health",
+                          middlewares=[MetricsMiddleware])  # fmt: skip
+    server.app.mount("/metrics", metrics_app())
+    return server
