@@ -1,0 +1,57 @@
+"""Prometheus round trip: a real Prometheus server (Debian's `prometheus`, installed by .ci/run) scrapes the real
+API on localhost with deploy/prometheus/prometheus.yml's job, and the counts read back through its HTTP API are
+the requests that were sent."""
+
+import shutil
+import subprocess
+import time
+
+import pytest
+import requests
+import yaml
+
+from strawberry.serving.launch import free_port, serving
+from tests.conftest import ROOT
+from tests.test_serving import PROFILE
+
+PROMETHEUS = shutil.which("prometheus")
+
+
+def prometheus_query(url: str, query: str) -> float | None:
+    r = requests.get(f"{url}/api/v1/query", params={"query": query}, timeout=10)
+    r.raise_for_status()
+    result = r.json()["data"]["result"]
+    return float(result[0]["value"][1]) if result else None
+
+
+@pytest.mark.skipif(PROMETHEUS is None, reason="needs Debian's prometheus (apt-get install prometheus; .ci/run does)")
+def test_prometheus_scrapes_the_api(tmp_path):
+    with serving(["--profile", PROFILE, "--adapter", "none", "--no-chat"], tmp_path / "api.log") as api:
+        job = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())["scrape_configs"][0]
+        job["static_configs"] = [{"targets": [api.removeprefix("http://")]}]  # the compose job, on localhost
+        config = tmp_path / "prometheus.yml"
+        config.write_text(yaml.safe_dump({"global": {"scrape_interval": "1s"}, "scrape_configs": [job]}))
+        port = free_port()
+        command = [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                   f"--web.listen-address=127.0.0.1:{port}"]  # fmt: skip
+        with open(tmp_path / "prometheus.log", "w") as log:
+            prom = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for word in ("kayak", "rhythm", "strawberry"):
+                assert requests.post(api + "/count", json={"word": word, "letter": "a", "model": "base"},
+                                     timeout=120).status_code == 200  # fmt: skip
+            assert requests.post(api + "/count", json={"word": "k4yak", "letter": "a"}, timeout=30).status_code == 422
+            ok = 'sum(strawberry_requests_total{job="strawberry-api",endpoint="/count",status="200"})'
+            bad = 'sum(strawberry_requests_total{job="strawberry-api",endpoint="/count",status="422"})'
+            deadline = time.monotonic() + 60
+            while (prometheus_query(url, ok), prometheus_query(url, bad)) != (3.0, 1.0):
+                assert prom.poll() is None, (tmp_path / "prometheus.log").read_text()[-2000:]
+                assert time.monotonic() < deadline, (prometheus_query(url, ok), prometheus_query(url, bad))
+                time.sleep(1)
+            up = prometheus_query(url, 'up{job="strawberry-api"}')
+            batches = prometheus_query(url, 'sum(strawberry_batch_size_count{endpoint="/count"})')
+            assert up == 1.0 and batches is not None and 1 <= batches <= 3
+        finally:
+            prom.terminate()
+            prom.wait(timeout=30)
