@@ -2,6 +2,15 @@
 # Creates .venv and installs the local (CPU) requirements; does nothing when they are already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A real Prometheus server for tests/test_monitoring.py (Debian's package; skipped with a note where apt is not ours).
+if ! command -v prometheus >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian's prometheus (for the monitoring test)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+  else
+    echo "setup: no prometheus binary and no root apt-get: tests/test_monitoring.py will be skipped" >&2
+  fi
+fi
 stamp=.venv/.requirements.sha256
 want=$(cat requirements.txt requirements-serve.txt requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
