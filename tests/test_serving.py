@@ -194,3 +194,13 @@ def test_model_failure_is_a_503_and_the_server_stays_up(tmp_path):
         assert requests.get(url + "/health", timeout=10).status_code == 200
         metrics = requests.get(url + "/metrics", timeout=10).text
         assert _value(metrics, 'strawberry_requests_total{endpoint="/position",status="503"}') == 2
+
+
+def test_load_test_is_bounded_and_reports(server):
+    from scripts.loadtest import run_load
+
+    figures = run_load(server, users=4, requests=12, seconds=120, model="base")
+    assert figures["failures"] == 0 and 12 <= figures["requests"] <= 16  # stops at the bound (in-flight finish)
+    assert figures["requests_per_s"] > 0 and 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
+    with pytest.raises(ValueError, match="only targets localhost"):
+        run_load("http://example.com:8000", users=1, requests=1, seconds=1)

@@ -2,6 +2,7 @@
 the serving tests, the load test and the batching benchmark all start the server this way."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def serving(args: list[str], log: Path, startup_timeout: float = 180) -> Iterato
     env = os.environ | {"HF_HUB_OFFLINE": "1", "PROMETHEUS_MULTIPROC_DIR": str(log.with_suffix(".metrics"))}
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--port", str(port), *args], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout
@@ -40,11 +41,25 @@ def serving(args: list[str], log: Path, startup_timeout: float = 180) -> Iterato
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the server and its worker processes (LitServe spawns one per endpoint): its whole process group."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
         try:
-            proc.wait(timeout=30)
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            continue
+        time.sleep(0.5)  # let the workers see the signal too
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # any worker still alive
+    except ProcessLookupError:
+        pass
 
 
 def _healthy(url: str) -> bool:

@@ -1,0 +1,56 @@
+"""Load test of a running API with locust, headless and bounded (users, requests, seconds), localhost only.
+
+    .venv/bin/python -m scripts.serve &                                     # in another shell
+    .venv/bin/python -m scripts.loadtest --url http://127.0.0.1:8000 --users 16 --requests 400 --time 300
+
+Prints requests/s, p50/p95/p99 latency and the error rate, and writes them as JSON (--out).
+"""
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def run_load(url: str, users: int, requests: int, seconds: int, model: str = "tuned") -> dict:
+    """One bounded locust run against `url`; its aggregated figures."""
+    if urlparse(url).hostname not in LOCAL_HOSTS:
+        raise ValueError(f"--url {url}: the load test only targets localhost (127.0.0.1, localhost, ::1)")
+    with tempfile.TemporaryDirectory(prefix="loadtest-") as tmp:
+        env = os.environ | {"LOADTEST_MAX_REQUESTS": str(requests), "LOADTEST_MODEL": model}
+        cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(users),
+               "--spawn-rate", str(users), "--run-time", f"{seconds}s", "--host", url, "--csv", f"{tmp}/stats",
+               "--only-summary", "--loglevel", "WARNING"]  # fmt: skip
+        subprocess.run(cmd, env=env, check=False, stdout=subprocess.DEVNULL)
+        with open(f"{tmp}/stats_stats.csv") as f:
+            total = next(row for row in csv.DictReader(f) if row["Name"] == "Aggregated")
+    n, failures = int(total["Request Count"]), int(total["Failure Count"])
+    return {"users": users, "requests": n, "failures": failures, "error_rate": failures / n if n else None,
+            "requests_per_s": round(float(total["Requests/s"]), 2),
+            "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]), "p99_ms": float(total["99%"])}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--users", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--requests", type=int, default=400, help="stop after this many requests")
+    parser.add_argument("--time", type=int, default=300, help="stop after this many seconds")
+    parser.add_argument("--model", choices=["base", "tuned"], default="tuned")
+    parser.add_argument("--out", type=Path, default=Path("loadtest.json"))
+    args = parser.parse_args(argv)
+    figures = run_load(args.url, args.users, args.requests, args.time, args.model)
+    args.out.write_text(json.dumps(figures, indent=1))
+    print(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()
