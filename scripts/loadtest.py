@@ -29,10 +29,12 @@ def run_load(url: str, users: int, requests: int, seconds: int, model: str = "tu
         cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(users),
                "--spawn-rate", str(users), "--run-time", f"{seconds}s", "--host", url, "--csv", f"{tmp}/stats",
                "--only-summary", "--loglevel", "WARNING"]  # fmt: skip
-        subprocess.run(cmd, env=env, check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, env=env, cwd=tmp, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(f"{tmp}/stats_stats.csv") as f:
             total = next(row for row in csv.DictReader(f) if row["Name"] == "Aggregated")
     n, failures = int(total["Request Count"]), int(total["Failure Count"])
+    if n == 0:
+        raise RuntimeError(f"no request to {url} finished within {seconds} s ({users} users)")
     return {"users": users, "requests": n, "failures": failures, "error_rate": failures / n if n else None,
             "requests_per_s": round(float(total["Requests/s"]), 2),
             "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]), "p99_ms": float(total["99%"])}  # fmt: skip

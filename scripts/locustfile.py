@@ -5,6 +5,7 @@ base or tuned."""
 import os
 import random
 
+import gevent
 from locust import HttpUser, constant, events, task
 
 WORDS = ["strawberry", "mississippi", "bookkeeper", "aardvark", "rhythm", "kayak", "onomatopoeia", "syzygy",
@@ -31,16 +32,16 @@ class APIUser(HttpUser):
         self.client.post("/spell", json={"word": random.choice(WORDS), "model": MODEL})
 
 
-@events.request.add_listener
-def _stop_after_max_requests(context, **kwargs) -> None:
-    runner = _environment["env"].runner if _environment else None
-    if MAX_REQUESTS and runner and runner.stats.total.num_requests >= MAX_REQUESTS:
-        runner.quit()
+@events.test_start.add_listener
+def _stop_after_max_requests(environment, **kwargs) -> None:
+    """A watcher greenlet of its own quits the run at the bound (quitting from inside a user's request handler
+    could kill the quitting greenlet itself and leave the run going until --run-time)."""
+    if not MAX_REQUESTS:
+        return
 
+    def watch() -> None:
+        while environment.runner.stats.total.num_requests < MAX_REQUESTS:
+            gevent.sleep(0.1)
+        environment.runner.quit()
 
-_environment: dict = {}
-
-
-@events.init.add_listener
-def _keep_environment(environment, **kwargs) -> None:
-    _environment["env"] = environment
+    gevent.spawn(watch)

@@ -25,6 +25,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-timeout", type=float, default=0.05, help="seconds a batch waits to fill")
     parser.add_argument("--timeout", type=float, default=120, help="seconds before a queued request gets 504")
     parser.add_argument("--no-chat", action="store_true", help="do not serve /v1/chat/completions")
+    parser.add_argument(
+        "--threads-per-worker",
+        type=int,
+        help="torch CPU threads per endpoint process (default: the cores divided among the endpoints)",
+    )
     return parser.parse_args(argv)
 
 
@@ -46,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     config = ServeConfig(profile=profile, adapter=adapter, remote_url=args.remote,
                          remote_base_model=args.remote_base_model, remote_tuned_model=args.remote_tuned_model,
                          max_batch_size=args.max_batch_size, batch_timeout=args.batch_timeout, timeout=args.timeout,
-                         chat=not args.no_chat)  # fmt: skip
+                         chat=not args.no_chat, threads_per_worker=args.threads_per_worker)  # fmt: skip
     build_server(config).run(port=args.port, generate_client_file=False)
 
 

@@ -1,7 +1,8 @@
 """The LitServe server: POST /spell, /position and /count (typed JSON, batched), an OpenAI-compatible
 /v1/chat/completions, /health, and /metrics for Prometheus."""
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 import litserve as ls
 from fastapi import HTTPException
@@ -24,11 +25,12 @@ class ServeConfig:
     batch_timeout: float = 0.05  # seconds a batch waits to fill
     timeout: float = 120  # seconds a request may wait for its answer before a 504
     chat: bool = True  # serve /v1/chat/completions too
+    threads_per_worker: int | None = None  # torch CPU threads per model process (None: the cores shared out)
 
     def backend(self) -> LocalBackend | RemoteBackend:
         if self.remote_url:
             return RemoteBackend(self.profile, self.remote_url, self.remote_base_model, self.remote_tuned_model)
-        return LocalBackend(self.profile, self.adapter)
+        return LocalBackend(self.profile, self.adapter, self.threads_per_worker)
 
 
 class TaskAPI(ls.LitAPI):
@@ -54,7 +56,12 @@ class TaskAPI(ls.LitAPI):
     def batch(self, inputs: list[dict]) -> list[dict]:
         return list(inputs)
 
-    def predict(self, items: list[dict]) -> list[dict]:
+    def predict(self, items: list[dict] | dict) -> list[dict] | dict:
+        if isinstance(items, dict):  # --max-batch-size 1: LitServe passes one request, unbatched
+            return self.answer([items])[0]
+        return self.answer(items)
+
+    def answer(self, items: list[dict]) -> list[dict]:
         metric("batch").labels(self.path).observe(len(items))
         try:
             replies = self.backend.replies([i["record"] for i in items], [i["model"] for i in items])
@@ -158,6 +165,9 @@ def _record_from_messages(messages) -> dict:
 def build_server(config: ServeConfig) -> ls.LitServer:
     """The server for a profile from load_profile (which has already refused any thinking profile)."""
     schemas.TUNED_AVAILABLE = bool(config.adapter or config.remote_url)
+    workers = 4 if config.chat else 3  # one model process per endpoint
+    if config.threads_per_worker is None:  # oversubscribed CPU threads made serving 6x slower (docs/api.md)
+        config = replace(config, threads_per_worker=max(1, (os.cpu_count() or 1) // workers))
     apis: list[ls.LitAPI] = [SpellAPI(config), PositionAPI(config), CountAPI(config)]
     if config.chat:
         apis.append(ChatAPI(config))

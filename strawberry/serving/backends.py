@@ -29,7 +29,11 @@ def adapter_identity(adapter: str | None) -> dict:
 class LocalBackend:
     """The profile's model in this process; base answers come from the same weights with the adapter disabled."""
 
-    def __init__(self, profile: Profile, adapter: str | None):
+    def __init__(self, profile: Profile, adapter: str | None, threads: int | None = None):
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)  # each endpoint's process gets its share of the cores
         self.model, self.tokenizer = load_model(profile, adapter=adapter)
         self.has_adapter = adapter is not None
         self.template_kwargs = chat_template_kwargs(self.tokenizer, profile.chat_template_kwargs)

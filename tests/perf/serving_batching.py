@@ -22,15 +22,16 @@ def main() -> None:
     parser.add_argument("--time", type=int, default=600)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--adapter", default="models/adapter")
+    parser.add_argument("--model", choices=["base", "tuned"], default="tuned", help="what the requests ask")
     args = parser.parse_args()
     has_adapter = (Path(args.adapter) / "adapter_config.json").is_file()
-    adapter, model = (args.adapter, "tuned") if has_adapter else ("none", "base")
+    adapter, model = (args.adapter, args.model) if has_adapter else ("none", "base")
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp:
         for name, batch in (("batched", args.batch_size), ("unbatched", 1)):
             server_args = ["--adapter", adapter, "--max-batch-size", str(batch), "--no-chat"]
             with serving(server_args, Path(tmp) / f"{name}.log") as url:
-                run_load(url, args.users, args.users, 120, model)  # warm-up: every worker has generated once
+                run_load(url, args.users, args.users, 300, model)  # warm-up: every worker has generated once
                 results[name] = run_load(url, args.users, args.requests, args.time, model)
             print(name, f"(--max-batch-size {batch}):", json.dumps(results[name]), flush=True)
     ratio = results["batched"]["requests_per_s"] / results["unbatched"]["requests_per_s"]
