@@ -1,6 +1,6 @@
 import pytest
 
-from strawberry.answers import parse_answer
+from strawberry.answers import ParsedAnswer, parse_answer
 from strawberry.stats import mcnemar_exact, wilson_interval
 
 
@@ -33,7 +33,16 @@ def test_parse_answer(task, reply, strict, lenient):
 
 def test_parse_answer_unknown_task():
     with pytest.raises(ValueError, match="no answer parser"):
-        parse_answer("spelling", "s t r a w")
+        parse_answer("rhyme", "s t r a w")
+
+
+def test_parse_spelling_reply():
+    """Spelling is parsed for the /spell endpoint only (never evaluated): the letters, in order."""
+    assert parse_answer("spelling", "s t r a w") == ParsedAnswer("straw", "straw")
+    assert parse_answer("spelling", "S-T-R-A-W") == ParsedAnswer("straw", "straw")
+    assert parse_answer("spelling", "s, t, r, a, w\n") == ParsedAnswer("straw", "straw")
+    assert parse_answer("spelling", "It is straw") == ParsedAnswer(None, "itisstraw")  # lenient: every letter
+    assert parse_answer("spelling", "...") == ParsedAnswer(None, None)
 
 
 def test_wilson_interval():
