@@ -27,11 +27,12 @@ def run(cmd: list[str], cwd: Path, check: bool = True, **kwargs) -> subprocess.C
 
 
 def copy_project(dest: Path) -> Path:
-    """The committed project (git ls-files) plus the working tree's edits, as a new git repo at dest."""
+    """The committed project (git ls-files) plus the working tree's edits, as a new git repo at dest. The real
+    study's record (metrics/study/) stays out: a copy runs studies of its own, and `study run` skips exported runs."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
                            text=True, check=True).stdout.split()  # fmt: skip
     for name in files:
-        if (ROOT / name).is_file():
+        if (ROOT / name).is_file() and not name.startswith("metrics/study/"):
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, dest / name)
     run(["git", "init", "-q"], dest)
