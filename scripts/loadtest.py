@@ -35,7 +35,7 @@ def run_load(url: str, users: int, requests: int, seconds: int, model: str = "tu
     n, failures = int(total["Request Count"]), int(total["Failure Count"])
     if n == 0:
         raise RuntimeError(f"no request to {url} finished within {seconds} s ({users} users)")
-    return {"users": users, "requests": n, "failures": failures, "error_rate": failures / n if n else None,
+    return {"users": users, "requests": n, "failures": failures, "error_rate": failures / n,
             "requests_per_s": round(float(total["Requests/s"]), 2),
             "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]), "p99_ms": float(total["99%"])}  # fmt: skip
 

@@ -27,10 +27,28 @@ class ServeConfig:
     chat: bool = True  # serve /v1/chat/completions too
     threads_per_worker: int | None = None  # torch CPU threads per model process (None: the cores shared out)
 
+    @property
+    def serves_tuned(self) -> bool:
+        return bool(self.adapter or self.remote_url)
+
     def backend(self) -> LocalBackend | RemoteBackend:
         if self.remote_url:
             return RemoteBackend(self.profile, self.remote_url, self.remote_base_model, self.remote_tuned_model)
         return LocalBackend(self.profile, self.adapter, self.threads_per_worker)
+
+
+def ask_backend(backend: LocalBackend | RemoteBackend, endpoint: str, records: list[dict], models: list[str]
+                ) -> list[tuple[str, int]]:  # fmt: skip
+    """(reply, generated tokens) per record, as one batch; counts the batch and the tokens, and turns a model
+    failure into a 503 (the server stays up)."""
+    metric("batch").labels(endpoint).observe(len(records))
+    try:
+        replies = backend.replies(records, models)
+    except ModelError as e:
+        raise HTTPException(503, detail=f"the model failed to answer: {e}") from e
+    for model, (_, tokens) in zip(models, replies):
+        metric("tokens").labels(endpoint, model).inc(tokens)
+    return replies
 
 
 class TaskAPI(ls.LitAPI):
@@ -47,11 +65,10 @@ class TaskAPI(ls.LitAPI):
     def setup(self, device) -> None:
         self.backend = self.config.backend()
 
-    def question(self, request) -> dict:
-        raise NotImplementedError
-
-    def to_item(self, request) -> dict:
-        return {"record": self.question(request), "model": request.model}
+    def to_item(self, request: schemas.TaskRequest) -> dict:
+        """The question a validated request asks (its position or letter, where the task has one)."""
+        extra = request.model_dump(include={"position", "letter"})
+        return {"record": question(self.task, request.word, **extra), "model": request.model}
 
     def batch(self, inputs: list[dict]) -> list[dict]:
         return list(inputs)
@@ -62,15 +79,10 @@ class TaskAPI(ls.LitAPI):
         return self.answer(items)
 
     def answer(self, items: list[dict]) -> list[dict]:
-        metric("batch").labels(self.path).observe(len(items))
-        try:
-            replies = self.backend.replies([i["record"] for i in items], [i["model"] for i in items])
-        except ModelError as e:
-            raise HTTPException(503, detail=f"the model failed to answer: {e}") from e
+        replies = ask_backend(self.backend, self.path, [i["record"] for i in items], [i["model"] for i in items])
         out = []
-        for item, (reply, tokens) in zip(items, replies):
+        for item, (reply, _) in zip(items, replies):
             answer = answer_of(item["record"], reply)
-            metric("tokens").labels(self.path, item["model"]).inc(tokens)
             if answer is None:
                 metric("unparseable").labels(self.path, item["model"]).inc()
             out.append({**item, "reply": reply, "answer": answer})
@@ -93,31 +105,22 @@ class TaskAPI(ls.LitAPI):
 class SpellAPI(TaskAPI):
     task, path = "spelling", "/spell"
 
-    def decode_request(self, request: schemas.SpellRequest) -> dict:
+    def decode_request(self, request: schemas.SpellRequest) -> dict:  # the annotation is what FastAPI validates
         return self.to_item(request)
-
-    def question(self, request: schemas.SpellRequest) -> dict:
-        return question("spelling", request.word)
 
 
 class PositionAPI(TaskAPI):
     task, path = "position", "/position"
 
-    def decode_request(self, request: schemas.PositionRequest) -> dict:
+    def decode_request(self, request: schemas.PositionRequest) -> dict:  # the annotation is what FastAPI validates
         return self.to_item(request)
-
-    def question(self, request: schemas.PositionRequest) -> dict:
-        return question("position", request.word, position=request.position)
 
 
 class CountAPI(TaskAPI):
     task, path = "count", "/count"
 
-    def decode_request(self, request: schemas.CountRequest) -> dict:
+    def decode_request(self, request: schemas.CountRequest) -> dict:  # the annotation is what FastAPI validates
         return self.to_item(request)
-
-    def question(self, request: schemas.CountRequest) -> dict:
-        return question("count", request.word, letter=request.letter)
 
 
 class ChatAPI(ls.LitAPI):
@@ -137,17 +140,12 @@ class ChatAPI(ls.LitAPI):
         model = self.MODELS.get(context.get("model") or "strawberry-tuned")
         if model is None:
             raise HTTPException(404, detail=f"model {context.get('model')!r}: serve one of {', '.join(self.MODELS)}")
-        if model == "tuned" and not (self.config.adapter or self.config.remote_url):
+        if model == "tuned" and not self.config.serves_tuned:
             raise HTTPException(400, detail="model: this server has no tuned adapter loaded; ask strawberry-base")
         if context.get("reasoning_effort") or any("/think" in str(m.content) for m in request.messages):
             raise HTTPException(400, detail=schemas.THINKING_REFUSED)
         record = _record_from_messages(request.messages)
-        metric("batch").labels("/v1/chat/completions").observe(1)
-        try:
-            reply, tokens = self.backend.replies([record], [model])[0]
-        except ModelError as e:
-            raise HTTPException(503, detail=f"the model failed to answer: {e}") from e
-        metric("tokens").labels("/v1/chat/completions", model).inc(tokens)
+        ((reply, tokens),) = ask_backend(self.backend, "/v1/chat/completions", [record], [model])
         yield {"role": "assistant", "content": reply, "completion_tokens": tokens}
 
 
@@ -164,7 +162,7 @@ def _record_from_messages(messages) -> dict:
 
 def build_server(config: ServeConfig) -> ls.LitServer:
     """The server for a profile from load_profile (which has already refused any thinking profile)."""
-    schemas.TUNED_AVAILABLE = bool(config.adapter or config.remote_url)
+    schemas.TUNED_AVAILABLE = config.serves_tuned
     workers = 4 if config.chat else 3  # one model process per endpoint
     if config.threads_per_worker is None:  # oversubscribed CPU threads made serving 6x slower (docs/api.md)
         config = replace(config, threads_per_worker=max(1, (os.cpu_count() or 1) // workers))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import requests
 
+from strawberry.cards import base_model_id
 from strawberry.inference import generate_replies
 from strawberry.profiles import Profile, load_model
 from strawberry.prompts import chat_messages, chat_template_kwargs, render_prompt
@@ -15,6 +16,11 @@ from strawberry.prompts import chat_messages, chat_template_kwargs, render_promp
 
 class ModelError(RuntimeError):
     """The model (or the remote server) failed to answer: the API turns it into a 503."""
+
+
+def identity(profile: Profile, backend: str) -> dict:
+    """Which model answers: the profile, its base model (as the model card names it), local or remote."""
+    return {"profile": profile.name, "base_model": base_model_id(profile), "backend": backend}
 
 
 def adapter_identity(adapter: str | None) -> dict:
@@ -38,8 +44,7 @@ class LocalBackend:
         self.has_adapter = adapter is not None
         self.template_kwargs = chat_template_kwargs(self.tokenizer, profile.chat_template_kwargs)
         self.generation = profile.generation
-        self.identity = {"profile": profile.name, "base_model": profile.upstream or profile.model_id or profile.name,
-                         "backend": "local", **adapter_identity(adapter)}  # fmt: skip
+        self.identity = {**identity(profile, "local"), **adapter_identity(adapter)}
 
     def replies(self, records: list[dict], models: list[str]) -> list[tuple[str, int]]:
         """(reply, generated tokens) per record, in order; `models` says "base" or "tuned" per record, and each
@@ -70,8 +75,7 @@ class RemoteBackend:
         self.names = {"base": base_name, "tuned": tuned_name}
         self.timeout = timeout
         self.generation = profile.generation
-        self.identity = {"profile": profile.name, "base_model": profile.upstream or profile.model_id or profile.name,
-                         "backend": "remote", "remote_url": url, "remote_models": self.names}  # fmt: skip
+        self.identity = {**identity(profile, "remote"), "remote_url": url, "remote_models": self.names}
 
     def _body(self, record: dict, model: str) -> dict:
         g = self.generation

@@ -45,21 +45,22 @@ def serving(args: list[str], log: Path, startup_timeout: float = 180) -> Iterato
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Stop the server and its worker processes (LitServe spawns one per endpoint): its whole process group."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-        time.sleep(0.5)  # let the workers see the signal too
+    """Stop the server and its worker processes (LitServe spawns one per endpoint): its whole process group,
+    politely first, then whatever outlived it."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)  # any worker still alive
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    time.sleep(0.5)  # let the workers see the signal too
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    proc.wait(timeout=10)
 
 
 def _healthy(url: str) -> bool:

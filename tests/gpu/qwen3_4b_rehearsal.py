@@ -110,7 +110,6 @@ def train_one(args: argparse.Namespace) -> None:
     backend, _ = RUNS[args.run]
     if backend == "unsloth":
         import unsloth  # noqa: F401  (first, so that it patches transformers and TRL)
-    import torch
     from transformers import TrainerCallback
 
     from stages import train as train_stage
@@ -147,10 +146,7 @@ def train_one(args: argparse.Namespace) -> None:
         "param_dtype": str(next(p.dtype for p in model.parameters() if not p.requires_grad)),
         **peak_memory(), "versions": versions(),
     }  # fmt: skip
-    del trainer, model
-    gc.collect()
-    torch.cuda.empty_cache() if torch.cuda.is_available() else None
-    Path(args.result).write_text(json.dumps(result))
+    Path(args.result).write_text(json.dumps(result))  # the process ends here: nothing to free
 
 
 def compare_training(args: argparse.Namespace, data: Path, report: dict) -> list[dict]:
