@@ -8,7 +8,8 @@
 them). After each run it exports the run to `metrics/study/<name>.json`: its params and headline numbers as
 `dvc exp show --json` lists them, its metrics/eval_details.json, and every test question's outcome (tuned and
 base) from its eval/predictions.jsonl. Commit those files: they are the study's record, and a run already
-exported is skipped, so a study cut off by the end of a session resumes where it stopped.
+exported is skipped, so a study cut off by the end of a session resumes where it stopped (the experiment that
+was running is not counted as finished: it runs again).
 
 `report` aggregates the exports: per arm the mean and spread over seeds, spelling minus control and tuned minus
 base with a paired sign-flip permutation test over questions that uses every seed's answers, and plots across

@@ -38,7 +38,9 @@ def runs(exp_show: list) -> list[dict]:
         data = node.get("data") or {}
         metrics = (data.get("metrics") or {}).get("metrics/eval.json", {}).get("data")
         params = (data.get("params") or {}).get("params.yaml", {}).get("data")
-        if metrics and params and node.get("rev") != "workspace":  # the workspace repeats a commit or an exp
+        # The workspace repeats a commit or an exp; an experiment still running, or killed mid-run (a session
+        # that ended), shows the workspace's rev and metrics too: neither is a finished run.
+        if metrics and params and "workspace" not in (node.get("rev"), data.get("rev")):
             found.append({"name": node.get("name") or name or data.get("rev", "?")[:7], "rev": data.get("rev"),
                           "params": flatten(params), "metrics": flatten(metrics)})  # fmt: skip
         for exp in node.get("experiments") or []:

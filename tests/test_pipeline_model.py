@@ -144,6 +144,20 @@ def test_study_plan():
     assert all("model=qwen25-coder-05b" in o for _, o in plan("qwen25-coder-05b", [1], 4, 80))
 
 
+def test_runs_leaves_out_an_experiment_killed_mid_run():
+    # The shape `dvc exp show --json` gave for a study whose session ended during study-spelling-s2: the killed
+    # run lists the workspace's rev and metrics. Counting it as finished made the study export the workspace.
+    def row(rev: str, data_rev: str) -> dict:
+        return {"rev": rev, "data": {"rev": data_rev, "metrics": {"metrics/eval.json": {"data": {"a": 1}}},
+                                     "params": {"params.yaml": {"data": {"b": 2}}}}}  # fmt: skip
+
+    killed, finished = row("e700ada", "workspace"), row("eb45f37", "eb45f37")
+    experiments = [{"name": "study-spelling-s2", "revs": [killed]}, {"name": "study-spelling-s1", "revs": [finished]}]
+    commit = row("4530d6c", "4530d6c") | {"experiments": experiments}
+    shown = runs([row("workspace", "workspace"), commit])
+    assert [(r["name"], r["rev"]) for r in shown] == [("4530d6c", "4530d6c"), ("study-spelling-s1", "eb45f37")]
+
+
 def test_exp_run_and_compare(repo):
     base_hash = lock_md5(repo, "evaluate_base", "eval/base_predictions.jsonl")
     out = run(["dvc", "exp", "run", "-S", "lora.r=4", "-n", "r4"], repo, timeout=900).stdout
