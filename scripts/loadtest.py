@@ -10,6 +10,7 @@ import argparse
 import csv
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,23 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+REPO = Path(__file__).resolve().parents[1]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+WORDS = ["strawberry", "mississippi", "bookkeeper", "aardvark", "rhythm", "kayak", "onomatopoeia", "syzygy",
+         "quizzically", "abracadabra", "committee", "balloon", "parallel", "occurrence", "banana"]  # fmt: skip
+TASK_WEIGHTS = {"/position": 2, "/count": 2, "/spell": 1}
+
+
+def sample_request(rng: random.Random, model: str) -> tuple[str, dict]:
+    """One request of the load: (endpoint, JSON body) on a real word; position, count and spell as 2:2:1."""
+    path = rng.choices(list(TASK_WEIGHTS), weights=list(TASK_WEIGHTS.values()))[0]
+    word = rng.choice(WORDS)
+    body = {"word": word, "model": model}
+    if path == "/position":
+        body["position"] = rng.randint(1, len(word))
+    elif path == "/count":
+        body["letter"] = rng.choice(word)
+    return path, body
 
 
 def run_load(url: str, users: int, requests: int, seconds: int, model: str = "tuned") -> dict:
@@ -25,7 +42,11 @@ def run_load(url: str, users: int, requests: int, seconds: int, model: str = "tu
     if urlparse(url).hostname not in LOCAL_HOSTS:
         raise ValueError(f"--url {url}: the load test only targets localhost (127.0.0.1, localhost, ::1)")
     with tempfile.TemporaryDirectory(prefix="loadtest-") as tmp:
-        env = os.environ | {"LOADTEST_MAX_REQUESTS": str(requests), "LOADTEST_MODEL": model}
+        env = os.environ | {
+            "LOADTEST_MAX_REQUESTS": str(requests),
+            "LOADTEST_MODEL": model,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        }
         cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(users),
                "--spawn-rate", str(users), "--run-time", f"{seconds}s", "--host", url, "--csv", f"{tmp}/stats",
                "--only-summary", "--loglevel", "WARNING"]  # fmt: skip

@@ -1,6 +1,6 @@
-"""Locust users for the API (driven by scripts.loadtest): position, count and spell requests on real words,
-no wait between requests. LOADTEST_MAX_REQUESTS stops the run after that many requests; LOADTEST_MODEL picks
-base or tuned."""
+"""Locust users for the API (driven by scripts.loadtest): position, count and spell requests on real words
+(scripts.loadtest.sample_request), no wait between requests. LOADTEST_MAX_REQUESTS stops the run after that many
+requests; LOADTEST_MODEL picks base or tuned."""
 
 import os
 import random
@@ -8,28 +8,20 @@ import random
 import gevent
 from locust import HttpUser, constant, events, task
 
-WORDS = ["strawberry", "mississippi", "bookkeeper", "aardvark", "rhythm", "kayak", "onomatopoeia", "syzygy",
-         "quizzically", "abracadabra", "committee", "balloon", "parallel", "occurrence", "banana"]  # fmt: skip
+from scripts.loadtest import sample_request  # the repo root is on PYTHONPATH (scripts.loadtest.run_load)
+
 MODEL = os.environ.get("LOADTEST_MODEL", "tuned")
 MAX_REQUESTS = int(os.environ.get("LOADTEST_MAX_REQUESTS", "0"))
+RNG = random.Random()
 
 
 class APIUser(HttpUser):
     wait_time = constant(0)
 
-    @task(2)
-    def position(self) -> None:
-        word = random.choice(WORDS)
-        self.client.post("/position", json={"word": word, "position": random.randint(1, len(word)), "model": MODEL})
-
-    @task(2)
-    def count(self) -> None:
-        word = random.choice(WORDS)
-        self.client.post("/count", json={"word": word, "letter": random.choice(word), "model": MODEL})
-
-    @task(1)
-    def spell(self) -> None:
-        self.client.post("/spell", json={"word": random.choice(WORDS), "model": MODEL})
+    @task
+    def ask(self) -> None:
+        path, body = sample_request(RNG, MODEL)
+        self.client.post(path, json=body)
 
 
 @events.test_start.add_listener
