@@ -168,6 +168,11 @@ def report(all_runs: list[dict], out: Path, default_steps: int) -> str:
              "the questions no constant strategy gets right (position: neither the first nor the last letter; count: "
              "true count 2 or more).", "",
              "Runs: " + "; ".join(f"**{a}**: {', '.join(r['name'] for r in by_arm[a])}" for a in arms), ""]  # fmt: skip
+    seeds = sorted({int(r["params"].get("train.seed", 0)) for r in all_runs})
+    missing = [name for name, _ in plan(None, seeds, 4, default_steps) if name not in details]
+    if missing:
+        lines += [f"**Incomplete study**: `scripts.study run --seeds {' '.join(map(str, seeds))} --long 4` would also "
+                  f"run {', '.join(missing)}; arms with one run show no spread.", ""]  # fmt: skip
     for task in HEADLINE_TASKS:
         lines += [f"## {task.capitalize()}", "",
                   "| shots | base | strategy | " + " | ".join(arms) + " | hard: base | " +
