@@ -29,8 +29,10 @@ import numpy as np
 from scripts.transfer_analysis import runs
 from strawberry.answers import COUNT_CLASSES, POSITION_CATEGORIES
 from strawberry.jsonl import write_atomic
+from strawberry.params import load_params
 
 PREFIX = "study-"
+LONG_FACTOR = 4  # the spelling arm's longer run: this many times the default training steps
 HEADLINE_TASKS = ("position", "count")
 CLASSES = {"position": POSITION_CATEGORIES, "count": COUNT_CLASSES}
 
@@ -55,9 +57,7 @@ def exported(name: str) -> Path:
 
 
 def run_study(args: argparse.Namespace) -> None:
-    import yaml
-
-    default_steps = yaml.safe_load(Path("params.yaml").read_text())["train"]["max_steps"]
+    default_steps = load_params()["train"]["max_steps"]
     todo = plan(args.model, args.seeds, args.long, default_steps)
     for i, (name, overrides) in enumerate(todo, 1):
         if exported(name).is_file():
@@ -169,10 +169,11 @@ def report(all_runs: list[dict], out: Path, default_steps: int) -> str:
              "true count 2 or more).", "",
              "Runs: " + "; ".join(f"**{a}**: {', '.join(r['name'] for r in by_arm[a])}" for a in arms), ""]  # fmt: skip
     seeds = sorted({int(r["params"].get("train.seed", 0)) for r in all_runs})
-    missing = [name for name, _ in plan(None, seeds, 4, default_steps) if name not in details]
+    missing = [name for name, _ in plan(None, seeds, LONG_FACTOR, default_steps) if name not in details]
     if missing:
-        lines += [f"**Incomplete study**: `scripts.study run --seeds {' '.join(map(str, seeds))} --long 4` would also "
-                  f"run {', '.join(missing)}; arms with one run show no spread.", ""]  # fmt: skip
+        command = f"scripts.study run --seeds {' '.join(map(str, seeds))} --long {LONG_FACTOR}"
+        lines += [f"**Incomplete study**: `{command}` would also run {', '.join(missing)}; arms with one run show "
+                  "no spread.", ""]  # fmt: skip
     for task in HEADLINE_TASKS:
         lines += [f"## {task.capitalize()}", "",
                   "| shots | base | strategy | " + " | ".join(arms) + " | hard: base | " +
@@ -252,9 +253,7 @@ def plot_arms(all_runs: list[dict], by_arm: dict, arms: list[str], shots: list[i
 
 
 def report_study(args: argparse.Namespace) -> None:
-    import yaml
-
-    default_steps = yaml.safe_load(Path("params.yaml").read_text())["train"]["max_steps"]
+    default_steps = load_params()["train"]["max_steps"]
     study = [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"{PREFIX}*.json"))]
     if args.profile:
         study = [r for r in study if r["profile"] == args.profile]
@@ -270,7 +269,8 @@ def main(argv: list[str] | None = None) -> None:
     run_p = sub.add_parser("run", help="run the arms x seeds experiments (skips those already done)")
     run_p.add_argument("--model", help="profile for every run (default: params.yaml's model)")
     run_p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    run_p.add_argument("--long", type=int, default=4, help="also the spelling arm at this many times the steps (0: no)")
+    run_p.add_argument("--long", type=int, default=LONG_FACTOR,
+                       help="also the spelling arm at this many times the steps (0: no)")  # fmt: skip
     rep_p = sub.add_parser("report", help="aggregate the study into a page")
     rep_p.add_argument("--out", type=Path, default=Path("docs/study.md"))
     rep_p.add_argument("--profile", help="only the exports of this profile")

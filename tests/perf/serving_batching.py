@@ -23,14 +23,13 @@ from strawberry.serving.launch import serving
 
 def in_process_ratio(adapter: str | None, model: str, batch: int, n: int) -> dict:
     """Questions per second answered as batches of `batch` and one at a time, by one LocalBackend on all cores."""
-    import yaml
-
+    from strawberry.params import load_params
     from strawberry.profiles import load_profile
     from strawberry.serving.api import CountAPI, PositionAPI, SpellAPI
     from strawberry.serving.backends import LocalBackend
     from strawberry.serving.questions import question
 
-    backend = LocalBackend(load_profile(yaml.safe_load(Path("params.yaml").read_text())), adapter, os.cpu_count())
+    backend = LocalBackend(load_profile(load_params()), adapter, os.cpu_count())
     rng = random.Random(0)
     task_of = {api.path: api.task for api in (SpellAPI, PositionAPI, CountAPI)}
     records = []
