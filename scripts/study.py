@@ -208,6 +208,9 @@ def report(all_runs: list[dict], out: Path, default_steps: int) -> str:
     comparisons = [(f"{a} − base", a, None) for a in arms]
     if "spelling" in by_arm and "format_control" in by_arm:
         comparisons.insert(0, ("spelling − format_control", "spelling", "format_control"))
+    # Does the effect grow with training? The longer run against the default-length arm (all its seeds).
+    if "spelling" in by_arm:
+        comparisons += [(f"{a} − spelling", a, "spelling") for a in arms if a.startswith("spelling ×")]
     for label, a, b in comparisons:
         for task in HEADLINE_TASKS:
             for k in shots:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from scripts.transfer_analysis import report, runs
-from tests.conftest import VENV_BIN, copy_project, run, set_params
+from tests.conftest import ROOT, VENV_BIN, copy_project, run, set_params
 
 TINY = {
     "generate.spelling_tokens": 300, "generate.eval_words": 120,
@@ -142,6 +142,14 @@ def test_study_plan():
     assert plan(None, [1], 4, 80)[-1] == ("study-spelling-x4-s1", ["train.arm=spelling", "train.seed=1",
                                                                    "train.max_steps=320"])  # fmt: skip
     assert all("model=qwen25-coder-05b" in o for _, o in plan("qwen25-coder-05b", [1], 4, 80))
+
+
+def test_committed_study_page_is_generated_from_the_committed_exports(tmp_path):
+    # README's study numbers come from docs/study.md: it must be exactly what `report` makes of metrics/study/.
+    page = tmp_path / "study.md"
+    run([sys.executable, "-m", "scripts.study", "report", "--out", str(page)], ROOT)
+    assert page.read_text() == (ROOT / "docs" / "study.md").read_text()
+    assert (tmp_path / "study" / "arms.png").stat().st_size > 1000
 
 
 def test_runs_leaves_out_an_experiment_killed_mid_run():
