@@ -44,8 +44,11 @@ def plan(model: str | None, seeds: list[int], long_factor: int, default_steps: i
              for arm in ("spelling", "format_control") for seed in seeds]  # fmt: skip
     if long_factor > 1:
         steps = default_steps * long_factor
+        # No early stopping (patience ≥ the number of evaluations): the run is about training the whole length;
+        # the best checkpoint is still chosen on val.
         runs_.append((f"{PREFIX}spelling-x{long_factor}-s{seeds[0]}",
-                      [*base, "train.arm=spelling", f"train.seed={seeds[0]}", f"train.max_steps={steps}"]))  # fmt: skip
+                      [*base, "train.arm=spelling", f"train.seed={seeds[0]}", f"train.max_steps={steps}",
+                       f"train.patience={steps}"]))  # fmt: skip
     return runs_
 
 

@@ -139,8 +139,8 @@ def test_study_plan():
 
     names = [name for name, _ in plan("qwen25-coder-05b", [1, 2, 3], 4, 80)]
     assert names[:3] == ["study-spelling-s1", "study-spelling-s2", "study-spelling-s3"] and len(names) == 7
-    assert plan(None, [1], 4, 80)[-1] == ("study-spelling-x4-s1", ["train.arm=spelling", "train.seed=1",
-                                                                   "train.max_steps=320"])  # fmt: skip
+    long_run = ["train.arm=spelling", "train.seed=1", "train.max_steps=320", "train.patience=320"]
+    assert plan(None, [1], 4, 80)[-1] == ("study-spelling-x4-s1", long_run)  # trains the whole length
     assert all("model=qwen25-coder-05b" in o for _, o in plan("qwen25-coder-05b", [1], 4, 80))
 
 
