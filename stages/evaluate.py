@@ -9,7 +9,8 @@ from strawberry.eval_report import headline, plot_breakdowns, plot_classes, plot
 from strawberry.jsonl import read_jsonl, write_json, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
-from strawberry.profiles import load_model, load_profile, require_device
+from strawberry.precision import autocast
+from strawberry.profiles import load_model, load_profile, run_precision
 from strawberry.prompts import chat_template_kwargs
 
 ADAPTER_DIR = "models/adapter"
@@ -18,9 +19,10 @@ PLOTS = Path("plots/eval")
 
 def check_same_questions(base: list[dict], tuned: list[dict]) -> None:
     """The base answers must be to exactly the questions just asked of the tuned model."""
-    key = ("set", "shots", "decoding", "sample", "question")
-    if [tuple(r[k] for k in key) for r in base] != [tuple(r[k] for k in key) for r in tuned]:
-        raise ValueError(f"{BASE_PREDICTIONS} answers other questions than evaluate asks (stale or edited): "
+    key = ("set", "shots", "decoding", "sample", "question", "precision")
+    if [tuple(r.get(k) for k in key) for r in base] != [tuple(r.get(k) for k in key) for r in tuned]:
+        raise ValueError(f"{BASE_PREDICTIONS} answers other questions (or at another precision) than "
+                         "evaluate asks (stale or edited): "
                          "run `dvc repro evaluate_base`")  # fmt: skip
 
 
@@ -28,16 +30,18 @@ def main() -> None:
     log = get_logger("evaluate")
     params = load_params()
     profile = load_profile(params)
-    require_device(profile)
+    precision = run_precision(profile)
     cfg = params["evaluate"]
     base = read_jsonl(BASE_PREDICTIONS)
     model, tokenizer = load_model(profile, adapter=ADAPTER_DIR)
-    tuned = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs), cfg,
-                       "tuned")  # fmt: skip
+    with autocast(precision):
+        tuned = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs),
+                           cfg, "tuned")  # fmt: skip
+    tuned = [{**r, "precision": precision} for r in tuned]
     check_same_questions(base, tuned)
 
     groups = group(base + tuned)
-    details: dict = {"profile": profile.name, "decoding": profile.generation}
+    details: dict = {"profile": profile.name, "decoding": profile.generation, "precision": precision}
     PLOTS.mkdir(parents=True, exist_ok=True)
     for set_name in dict.fromkeys(r["set"] for r in tuned):
         decoding = "sampled" if (set_name, "tuned", cfg["shots"][0], "sampled") in groups else "greedy"

@@ -6,7 +6,8 @@ from strawberry.answering import BASE_PREDICTIONS, answer_all
 from strawberry.jsonl import write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
-from strawberry.profiles import load_model, load_profile, require_device
+from strawberry.precision import autocast
+from strawberry.profiles import load_model, load_profile, run_precision
 from strawberry.prompts import chat_template_kwargs
 
 
@@ -14,11 +15,13 @@ def main() -> None:
     log = get_logger("evaluate_base")
     params = load_params()
     profile = load_profile(params)
-    require_device(profile)
+    precision = run_precision(profile)  # a GPU profile on a CPU machine stops here, before loading
     model, tokenizer = load_model(profile)
-    rows = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs),
-                      params["evaluate"], "base")  # fmt: skip
-    write_jsonl(BASE_PREDICTIONS, rows)
+    log.info("profile %s at precision %s", profile.name, precision)
+    with autocast(precision):
+        rows = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs),
+                          params["evaluate"], "base")  # fmt: skip
+    write_jsonl(BASE_PREDICTIONS, [{**r, "precision": precision} for r in rows])
     log.info("%d base-model replies -> %s", len(rows), BASE_PREDICTIONS)
 
 

@@ -9,7 +9,7 @@ from strawberry.evaluation import pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl, write_json
 from strawberry.logs import get_logger
 from strawberry.params import load_params
-from strawberry.profiles import load_model, load_profile, require_device
+from strawberry.profiles import load_model, load_profile, run_precision
 from strawberry.prompts import chat_template_kwargs
 from strawberry.training import build_trainer, finish_wandb, last_complete_checkpoint, run_key
 
@@ -42,7 +42,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     rehearsal, tests/gpu/qwen3_4b_rehearsal.py, passes its own timing callback)."""
     log = get_logger("train")
     profile = load_profile(params)
-    require_device(profile)  # a GPU profile on a CPU machine stops here, before loading anything
+    precision = run_precision(profile)  # a GPU profile on a CPU machine stops here, before loading anything
     lora, cfg = params["lora"], params["train"]
     if cfg["arm"] not in TRAIN_FILES:
         raise ValueError(f"params.yaml train.arm={cfg['arm']!r}: choose one of {', '.join(TRAIN_FILES)}")
@@ -51,9 +51,10 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     output_dir = CHECKPOINTS / run_key(profile, lora, cfg, files=[train_file, VAL])
     resume = last_complete_checkpoint(output_dir)
     log.info(
-        "profile %s, arm %s; %s",
+        "profile %s, arm %s, precision %s; %s",
         profile.name,
         cfg["arm"],
+        precision,
         f"resuming from {resume}" if resume else "starting from step 0",
     )
 
@@ -73,7 +74,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
         live = Live(LIVE_DIR, resume=resume is not None, dvcyaml=False, save_dvc_exp=False)
         callbacks = [*callbacks, DVCLiveCallback(live=live)]
     trainer = build_trainer(profile, model, tokenizer, lora, cfg, output_dir, train, val_questions, shots,
-                            template_kwargs, callbacks=callbacks)  # fmt: skip
+                            template_kwargs, precision, callbacks=callbacks)  # fmt: skip
     trainer.train(resume_from_checkpoint=resume)
     finish_wandb()
     log.info("best val accuracy %s at %s", trainer.state.best_metric, trainer.state.best_model_checkpoint)
@@ -83,7 +84,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     tokenizer.save_pretrained(str(ADAPTER_DIR))
     GenerationConfig(**profile.generation, pad_token_id=tokenizer.pad_token_id,
                      eos_token_id=tokenizer.eos_token_id).save_pretrained(str(ADAPTER_DIR))  # fmt: skip
-    write_json(TRAIN_METRICS, train_summary(trainer))
+    write_json(TRAIN_METRICS, {**train_summary(trainer), "precision": precision})
     shutil.rmtree(output_dir, ignore_errors=True)  # finished: nothing left to resume
     return trainer
 

@@ -19,6 +19,7 @@ the evaluation below is position, count and length.
 
 - Chat: the model's own chat template, **non-thinking mode only** (Qwen3: `enable_thinking=False`, enforced).
 - Decoding: {{ decoding }}.
+- Precision of training and evaluation: {{ precision }} (on a CPU, bf16 autocast keeps fp32 weights and adapter).
 - Training data: the English token subset of the Qwen3 tokenizer (tokens whose text without the leading-space
   marker is 2+ ASCII letters), rendered from templates as Alpaca records; loss on the completion only.
 - Evaluation: the same held-out test questions for base and tuned models (words that Qwen3 splits into 2+
@@ -82,7 +83,8 @@ def model_card(metrics: dict, profile: Profile, name: str) -> ModelCard:
     caveat = ("" if profile.name == "qwen3-4b" else f"These numbers come from the `{profile.name}` profile, a stand-in "
               "that exercises the pipeline; they are not the answer for Qwen3-4B.")  # fmt: skip
     return ModelCard.from_template(data, template_str=MODEL_CARD, name=name, base_model=data.base_model,
-                                   decoding=decoding, rows=rows, caveat=caveat)  # fmt: skip
+                                   decoding=decoding, precision=metrics.get("precision", "fp32"), rows=rows,
+                                   caveat=caveat)  # fmt: skip
 
 
 def dataset_card(sizes: dict[str, int]) -> DatasetCard:

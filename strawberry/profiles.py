@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
+from strawberry.precision import SETTINGS, resolve_precision
 from strawberry.prompts import chat_template_kwargs
 
 CACHE = Path(os.environ.get("STRAWBERRY_CACHE", Path.home() / ".cache" / "strawberry-spelling"))
@@ -38,10 +40,11 @@ class Profile:
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
     load_in_4bit: bool = False
     max_seq_length: int = 512
+    precision: str = "auto"  # on a CPU: bf16 autocast where native (auto), bf16 or fp32 (strawberry.precision)
 
     @property
     def needs_cuda(self) -> bool:
-        return self.backend == "unsloth"
+        return self.backend == "unsloth" or self.load_in_4bit  # 4-bit NF4 is bitsandbytes on CUDA
 
 
 def load_profile(params: dict) -> Profile:
@@ -58,6 +61,9 @@ def load_profile(params: dict) -> Profile:
         raise ValueError(f"params.yaml profiles.{name}.backend={profile.backend!r}: use transformers or unsloth")
     if profile.chat_template_kwargs.get("enable_thinking", False) is not False:
         chat_template_kwargs(None, profile.chat_template_kwargs)  # raises ThinkingModeError
+    if profile.precision not in SETTINGS:
+        raise ValueError(f"params.yaml profiles.{name}.precision={profile.precision!r}: choose one of "
+                         f"{', '.join(SETTINGS)}")  # fmt: skip
     return profile
 
 
@@ -74,6 +80,11 @@ def require_device(profile: Profile) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def run_precision(profile: Profile) -> str:
+    """The precision this machine runs the profile at: "bf16-autocast" or "fp32" on a CPU, "cuda" on a GPU."""
+    return resolve_precision(profile.precision, require_device(profile))
+
+
 def base_model_path(profile: Profile) -> str:
     """A directory (or hub id) from_pretrained can load fast: GGUF files are dequantized and converted to
     safetensors once, random-weight models built once, both cached under $STRAWBERRY_CACHE."""
@@ -82,17 +93,31 @@ def base_model_path(profile: Profile) -> str:
     spec = json.dumps([profile.source, profile.gguf_package, profile.gguf_file, profile.gguf_sha256, profile.tokenizer,
                        profile.architecture], sort_keys=True)  # fmt: skip
     target = CACHE / "models" / f"{profile.name}-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
-    if not (target / "config.json").is_file():
-        tmp = target.with_name(target.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        if profile.source == "gguf":
-            _convert_gguf(profile, tmp)
-        elif profile.source == "random":
-            _build_random(profile, tmp)
-        else:
-            raise ValueError(f"profile {profile.name}: unknown source {profile.source!r}")
-        shutil.rmtree(target, ignore_errors=True)
-        tmp.rename(target)  # only a complete directory ever has the final name
+    if (target / "config.json").is_file():
+        return str(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Several processes may want the same model at once (serving's workers, `dvc queue start -j 2`, parallel
+    # experiments): one converts, the others wait for it and then load what it wrote.
+    lock = FileLock(f"{target}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"{profile.name}: another process is building {target}; waiting for it", flush=True)
+        lock.acquire()
+    try:
+        if not (target / "config.json").is_file():
+            tmp = target.with_name(target.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)  # left by a process that was killed mid-conversion
+            if profile.source == "gguf":
+                _convert_gguf(profile, tmp)
+            elif profile.source == "random":
+                _build_random(profile, tmp)
+            else:
+                raise ValueError(f"profile {profile.name}: unknown source {profile.source!r}")
+            shutil.rmtree(target, ignore_errors=True)
+            tmp.rename(target)  # only a complete directory ever has the final name
+    finally:
+        lock.release()
     return str(target)
 
 

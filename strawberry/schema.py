@@ -30,22 +30,6 @@ def schema_error(instance: Any, path: Path = RECORD_SCHEMA) -> str | None:
     return f"at {error.json_path}: {error.message}"
 
 
-def check_template_file(data: Any, where: str) -> None:
-    from strawberry.templates import TemplateError
-
-    error = schema_error(data, TEMPLATE_FILE_SCHEMA)
-    if error is None:
-        return
-    # Name the template when the error sits inside one.
-    if isinstance(data, dict) and isinstance(data.get("templates"), list):
-        bad = best_match(validator(TEMPLATE_FILE_SCHEMA).iter_errors(data))
-        if len(bad.absolute_path) >= 2 and bad.absolute_path[0] == "templates":
-            entry = data["templates"][bad.absolute_path[1]]
-            name = entry.get("id") if isinstance(entry, dict) else None
-            where = f"{where}: template {name or '#' + str(bad.absolute_path[1] + 1)}"
-    raise TemplateError(f"{where}: {error}")
-
-
 def hf_features():
     """datasets.Features of a record, for loading several splits at once (a column that is null throughout
     one split, like meta.letter in train, cannot be inferred from that split alone)."""

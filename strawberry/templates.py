@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from jsonschema.exceptions import best_match
 
-from strawberry.schema import check_template_file
+from strawberry.schema import TEMPLATE_FILE_SCHEMA, schema_error, validator
 
 # What the generator can supply to a template, per task.
 TASK_VARIABLES: dict[str, frozenset[str]] = {
@@ -22,6 +23,21 @@ QUOTED_WORD = "'{word}'"
 
 class TemplateError(ValueError):
     """A malformed template file or template; the message names the file and the template."""
+
+
+def check_template_file(data: object, where: str) -> None:
+    """A loaded template file against its JSON Schema; the error names the file and, where it can, the template."""
+    error = schema_error(data, TEMPLATE_FILE_SCHEMA)
+    if error is None:
+        return
+    # Name the template when the error sits inside one.
+    if isinstance(data, dict) and isinstance(data.get("templates"), list):
+        bad = best_match(validator(TEMPLATE_FILE_SCHEMA).iter_errors(data))
+        if len(bad.absolute_path) >= 2 and bad.absolute_path[0] == "templates":
+            entry = data["templates"][bad.absolute_path[1]]
+            name = entry.get("id") if isinstance(entry, dict) else None
+            where = f"{where}: template {name or '#' + str(bad.absolute_path[1] + 1)}"
+    raise TemplateError(f"{where}: {error}")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from transformers import EarlyStoppingCallback, TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
 from strawberry.evaluation import accuracy, ask
+from strawberry.precision import autocast
 from strawberry.profiles import Profile
 from strawberry.prompts import render_prompt
 
@@ -58,14 +59,17 @@ class ValAccuracyTrainer(SFTTrainer):
     stopping and best-checkpoint selection follow letter knowledge, not token likelihood."""
 
     def __init__(self, *args, val_questions: list[dict], val_shots: dict, template_kwargs: dict,
-                 generation: dict, gen_batch_size: int, **kwargs):  # fmt: skip
+                 generation: dict, gen_batch_size: int, precision: str, **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
         self.val_questions, self.val_shots = val_questions, val_shots
         self.template_kwargs, self.generation, self.gen_batch_size = template_kwargs, generation, gen_batch_size
+        self.precision = precision
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
-        rows = ask(self.model, self.processing_class, self.val_questions, self.val_shots, self.template_kwargs,
-                   self.generation, self.gen_batch_size, self.args.seed, desc="val questions")  # fmt: skip
+        # generate() bypasses the autocast that accelerate wraps around forward, so it gets its own
+        with autocast(self.precision):
+            rows = ask(self.model, self.processing_class, self.val_questions, self.val_shots, self.template_kwargs,
+                       self.generation, self.gen_batch_size, self.args.seed, desc="val questions")  # fmt: skip
         by_task = {t: accuracy([r for r in rows if r["meta"]["task"] == t])["accuracy"] for t in ("position", "count")}
         metrics = {f"{metric_key_prefix}_position_accuracy": by_task["position"],
                    f"{metric_key_prefix}_count_accuracy": by_task["count"],
@@ -93,17 +97,20 @@ def finish_wandb() -> None:
 
 
 def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, output_dir: Path, train: list[dict],
-                  val_questions: list[dict], shots: dict, template_kwargs: dict, callbacks: list = ()
+                  val_questions: list[dict], shots: dict, template_kwargs: dict, precision: str, callbacks: list = ()
                   ) -> ValAccuracyTrainer:  # fmt: skip
     """The SFT trainer for params.yaml's `lora` and `train` sections: PEFT LoRA (Unsloth's on its backend),
-    checkpoints every eval_steps, early stopping and best-adapter selection on val accuracy."""
+    checkpoints every eval_steps, early stopping and best-adapter selection on val accuracy. `precision` is
+    strawberry.profiles.run_precision's: on a CPU, bf16 autocast (accelerate's mixed precision: fp32 weights,
+    LoRA and optimizer state) or plain fp32."""
     peft_config = LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
                              target_modules=lora["target_modules"], bias="none", task_type="CAUSAL_LM")  # fmt: skip
     if profile.backend == "unsloth":
         from unsloth import FastLanguageModel  # GPU only: never imported on a CPU machine
 
         model = FastLanguageModel.get_peft_model(
-            model, r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=0, target_modules=lora["target_modules"],
+            model, r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
+            target_modules=lora["target_modules"],
             bias="none", use_gradient_checkpointing="unsloth", random_state=cfg["seed"])  # fmt: skip
         peft_config = None
     args = SFTConfig(
@@ -115,7 +122,10 @@ def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, out
         save_total_limit=cfg["save_total_limit"], load_best_model_at_end=True,
         metric_for_best_model="val_accuracy", greater_is_better=True,
         report_to=["wandb"] if wandb_enabled(cfg["wandb"]) else [],
-        use_cpu=not profile.needs_cuda and not _cuda(), dataloader_num_workers=0,
+        use_cpu=precision != "cuda", dataloader_num_workers=0,
+        # TRL defaults both on; on a CPU, bf16 follows `precision`, and checkpointing (recomputing activations
+        # to save memory) only costs time: a 0.5B model's activations fit in RAM many times over
+        **({} if precision == "cuda" else {"bf16": precision == "bf16-autocast", "gradient_checkpointing": False}),
         include_num_input_tokens_seen="non_padding",  # tokens/s in the logs
     )  # fmt: skip
     return ValAccuracyTrainer(
@@ -125,11 +135,5 @@ def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, out
         callbacks=[*callbacks, MarkCompleteCheckpoints(),
                    EarlyStoppingCallback(early_stopping_patience=cfg["patience"])],
         val_questions=val_questions, val_shots=shots, template_kwargs=template_kwargs,
-        generation=profile.generation, gen_batch_size=cfg["gen_batch_size"],
+        generation=profile.generation, gen_batch_size=cfg["gen_batch_size"], precision=precision,
     )  # fmt: skip
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()

@@ -275,14 +275,6 @@ def test_publish_upload_without_token_fails_clearly(repo, tmp_path):
     assert "nothing was uploaded" in proc.stderr
 
 
-@pytest.mark.skip(
-    reason="the Hub's upload protocol (preupload, LFS batch, NDJSON commit) has no local stand-in "
-    "here that would be real rather than a mock; only the dry run and the token check are tested"
-)
-def test_publish_upload_to_a_local_hub():
-    pass
-
-
 def test_ask_command(repo):
     out = run([sys.executable, "-m", "scripts.ask", "How many times does the letter 'r' appear in 'strawberry'?"],
               repo).stdout  # fmt: skip

@@ -27,7 +27,7 @@ val = [q("position", "added", "a", position_category="first"), q("count", "added
 cfg = {**params["train"], "wandb": True, "max_steps": 2, "eval_steps": 2, "batch_size": 2, "warmup_steps": 0,
        "logging_steps": 1}
 trainer = build_trainer(profile, model, tokenizer, params["lora"], cfg, __import__("pathlib").Path(OUT) / "ckpt",
-                        train, val, pick_shots(val, 0, 0), kwargs)
+                        train, val, pick_shots(val, 0, 0), kwargs, "fp32")
 trainer.train()
 import json, wandb
 print("SUMMARY", json.dumps({k: v for k, v in dict(wandb.run.summary).items() if isinstance(v, (int, float))}))

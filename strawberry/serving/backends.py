@@ -10,7 +10,8 @@ import requests
 
 from strawberry.cards import base_model_id
 from strawberry.inference import generate_replies
-from strawberry.profiles import Profile, load_model
+from strawberry.precision import autocast
+from strawberry.profiles import Profile, load_model, run_precision
 from strawberry.prompts import chat_messages, chat_template_kwargs, render_prompt
 
 
@@ -41,10 +42,11 @@ class LocalBackend:
 
             torch.set_num_threads(threads)  # each endpoint's process gets its share of the cores
         self.model, self.tokenizer = load_model(profile, adapter=adapter)
+        self.precision = run_precision(profile)  # the evaluation's: the API answers as evaluate does
         self.has_adapter = adapter is not None
         self.template_kwargs = chat_template_kwargs(self.tokenizer, profile.chat_template_kwargs)
         self.generation = profile.generation
-        self.identity = {**identity(profile, "local"), **adapter_identity(adapter)}
+        self.identity = {**identity(profile, "local"), **adapter_identity(adapter), "precision": self.precision}
 
     def replies(self, records: list[dict], models: list[str]) -> list[tuple[str, int]]:
         """(reply, generated tokens) per record, in order; `models` says "base" or "tuned" per record, and each
@@ -57,7 +59,7 @@ class LocalBackend:
             prompts = [render_prompt(self.tokenizer, records[i], (), self.template_kwargs) for i in index]
             adapter_off = self.model.disable_adapter() if name == "base" and self.has_adapter else nullcontext()
             try:
-                with adapter_off:
+                with adapter_off, autocast(self.precision):
                     texts = generate_replies(self.model, self.tokenizer, prompts, self.generation, len(prompts), 0)
             except Exception as e:  # noqa: BLE001 - any failure of the model is the server's 503
                 raise ModelError(f"{type(e).__name__}: {e}") from e

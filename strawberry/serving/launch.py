@@ -22,14 +22,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def serve_command(port: int, args: list[str]) -> list[str]:
+    """The command that starts the server: the deployment files run the same (tests/test_deploy.py checks)."""
+    return [sys.executable, "-m", "scripts.serve", "--port", str(port), *args]
+
+
 @contextmanager
 def serving(args: list[str], log: Path, startup_timeout: float = 180) -> Iterator[str]:
     """The server's base URL while the `with` block runs; its output goes to `log`. It is stopped afterwards."""
     port = free_port()
     env = os.environ | {"HF_HUB_OFFLINE": "1", "PROMETHEUS_MULTIPROC_DIR": str(log.with_suffix(".metrics"))}
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--port", str(port), *args], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(serve_command(port, args), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout

@@ -43,7 +43,7 @@ def main() -> None:
     val_questions = sample_per_task(val, {"position": 8, "count": 8}, 0)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = build_trainer(profile, model, tokenizer, params["lora"], cfg, Path(tmp) / "ckpt", train[:2000],
-                                val_questions, shots, kwargs)  # fmt: skip
+                                val_questions, shots, kwargs, "cuda")  # fmt: skip
         start = time.perf_counter()
         result = trainer.train()
         print(f"trained {result.global_step} steps in {time.perf_counter() - start:.1f} s; "
