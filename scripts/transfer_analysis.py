@@ -1,6 +1,6 @@
 """Which experiments transfer spelling to position/count accuracy? Reads `dvc exp show --json`.
 
-    .venv/bin/python scripts/transfer_analysis.py [--shots K] [--plot plots/transfer.png] [--json FILE]
+    .venv/bin/python -m scripts.transfer_analysis [--shots K] [--plot plots/transfer.png] [--json FILE]
 
 Ranks configurations by the mean of position and count gains (tuned minus base accuracy on the same test
 questions), grouping runs that differ only in `train.seed` (mean, spread, n); prints the correlation of
@@ -16,48 +16,18 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from strawberry.study import metric_key, runs
+
 SEED = "train.seed"
-
-
-def flatten(tree: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out |= flatten(value, f"{name}.")
-        else:
-            out[name] = value
-    return out
-
-
-def runs(exp_show: list) -> list[dict]:
-    """Every workspace/commit/experiment row of `dvc exp show --json` that has evaluation metrics."""
-    found = []
-
-    def visit(node: dict, name: str | None) -> None:
-        data = node.get("data") or {}
-        metrics = (data.get("metrics") or {}).get("metrics/eval.json", {}).get("data")
-        params = (data.get("params") or {}).get("params.yaml", {}).get("data")
-        # The workspace repeats a commit or an exp; an experiment still running, or killed mid-run (a session
-        # that ended), shows the workspace's rev and metrics too: neither is a finished run.
-        if metrics and params and "workspace" not in (node.get("rev"), data.get("rev")):
-            found.append({"name": node.get("name") or name or data.get("rev", "?")[:7], "rev": data.get("rev"),
-                          "params": flatten(params), "metrics": flatten(metrics)})  # fmt: skip
-        for exp in node.get("experiments") or []:
-            for rev in exp.get("revs") or []:
-                visit(rev, exp.get("name"))
-
-    for node in exp_show:
-        visit(node, node.get("name"))
-    return found
 
 
 def gains(run: dict, shots: int) -> tuple[float, float, float, float]:
     """Tuned minus base on position and count, then the same on the hard questions (no constant strategy right)."""
     m = run["metrics"]
+    setting = f"{shots}shot"
 
     def gain(task: str, suffix: str = "") -> float:
-        return m[f"{task}.{shots}shot.tuned{suffix}"] - m[f"{task}.{shots}shot.base{suffix}"]
+        return m[metric_key(task, setting, f"tuned{suffix}")] - m[metric_key(task, setting, f"base{suffix}")]
 
     return gain("position"), gain("count"), gain("position", "_hard"), gain("count", "_hard")
 

@@ -4,8 +4,16 @@ once), zero-shot and k-shot: the headline in metrics/eval.json, the rest in metr
 import json
 from pathlib import Path
 
-from strawberry.answering import BASE_PREDICTIONS, answer_all, group
-from strawberry.eval_report import headline, plot_breakdowns, plot_classes, plot_headline, task_details
+from strawberry.answering import BASE_PREDICTIONS, answer_all, group, setting_key, settings
+from strawberry.eval_report import (
+    headline,
+    plot_breakdowns,
+    plot_classes,
+    plot_confusion,
+    plot_headline,
+    plot_templates,
+    task_details,
+)
 from strawberry.jsonl import read_jsonl, write_json, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
@@ -14,16 +22,40 @@ from strawberry.profiles import load_model, load_profile, run_precision
 from strawberry.prompts import chat_template_kwargs
 
 ADAPTER_DIR = "models/adapter"
+SNAPSHOTS = Path("models/snapshots")  # train's adapters at train.snapshot_steps
+SNAPSHOT_PREDICTIONS = "eval/snapshot_predictions.jsonl"
 PLOTS = Path("plots/eval")
 
 
 def check_same_questions(base: list[dict], tuned: list[dict]) -> None:
     """The base answers must be to exactly the questions just asked of the tuned model."""
-    key = ("set", "shots", "decoding", "sample", "question", "precision")
+    key = ("set", "setting", "draw", "decoding", "sample", "question", "precision")
     if [tuple(r.get(k) for k in key) for r in base] != [tuple(r.get(k) for k in key) for r in tuned]:
         raise ValueError(f"{BASE_PREDICTIONS} answers other questions (or at another precision) than "
                          "evaluate asks (stale or edited): "
                          "run `dvc repro evaluate_base`")  # fmt: skip
+
+
+def evaluate_snapshots(profile, precision: str, cfg: dict, groups: dict, keys: list[str]) -> dict:
+    """The adapters train kept at fixed steps (train.snapshot_steps; none by default), each on the test questions:
+    step -> its headline and test details, and every reply in eval/snapshot_predictions.jsonl."""
+    steps = json.loads((SNAPSHOTS / "index.json").read_text())["steps"] if (SNAPSHOTS / "index.json").is_file() else []
+    out, replies = {}, []
+    for step in steps:
+        model, tokenizer = load_model(profile, adapter=str(SNAPSHOTS / f"step-{step}"), merge=True)
+        with autocast(precision):
+            rows = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs),
+                              {**cfg, "extra": {}}, f"step-{step}")  # fmt: skip
+        decoding = "sampled" if any(r["decoding"] == "sampled" for r in rows) else "greedy"
+        by_key = {("base", k): groups[("test", "base", k, decoding)] for k in keys}
+        by_key |= {("tuned", k): [r for r in rows if r["setting"] == k and r["decoding"] == decoding] for k in keys}
+        questions = [{"meta": r["meta"], "output": r["expected"]} for r in by_key[("tuned", keys[0])]
+                     if r.get("sample", 0) == 0]  # fmt: skip
+        test = task_details(by_key, questions, keys)
+        out[str(step)] = {"headline": headline(test, keys), "test": test}
+        replies += [{**r, "step": step} for r in rows]
+    write_jsonl(SNAPSHOT_PREDICTIONS, replies)
+    return out
 
 
 def main() -> None:
@@ -33,7 +65,7 @@ def main() -> None:
     precision = run_precision(profile)
     cfg = params["evaluate"]
     base = read_jsonl(BASE_PREDICTIONS)
-    model, tokenizer = load_model(profile, adapter=ADAPTER_DIR)
+    model, tokenizer = load_model(profile, adapter=ADAPTER_DIR, merge=True)
     with autocast(precision):
         tuned = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs),
                            cfg, "tuned")  # fmt: skip
@@ -41,25 +73,30 @@ def main() -> None:
     check_same_questions(base, tuned)
 
     groups = group(base + tuned)
-    details: dict = {"profile": profile.name, "decoding": profile.generation, "precision": precision}
+    keys = [setting_key(mode, k) for mode, k in settings(cfg)]
+    details: dict = {"profile": profile.name, "decoding": profile.generation, "precision": precision,
+                     "settings": keys, "shot_draws": cfg.get("shot_draws", 1)}  # fmt: skip
     PLOTS.mkdir(parents=True, exist_ok=True)
     for set_name in dict.fromkeys(r["set"] for r in tuned):
-        decoding = "sampled" if (set_name, "tuned", cfg["shots"][0], "sampled") in groups else "greedy"
-        rows = {(m, k): groups[(set_name, m, k, decoding)] for m in ("base", "tuned") for k in cfg["shots"]}
+        decoding = "sampled" if (set_name, "tuned", keys[0], "sampled") in groups else "greedy"
+        rows = {(m, k): groups[(set_name, m, k, decoding)] for m in ("base", "tuned") for k in keys}
         greedy = None
         if decoding == "sampled":
-            greedy = {(m, k): groups[(set_name, m, k, "greedy")] for m in ("base", "tuned") for k in cfg["shots"]}
-        questions = [r for r in rows[("tuned", cfg["shots"][0])] if r.get("sample", 0) == 0]
+            greedy = {(m, k): groups[(set_name, m, k, "greedy")] for m in ("base", "tuned") for k in keys}
+        questions = [r for r in rows[("tuned", keys[0])] if r.get("sample", 0) == 0]
         details[set_name] = task_details(rows, [{"meta": r["meta"], "output": r["expected"]} for r in questions],
-                                         cfg["shots"], greedy)  # fmt: skip
+                                         keys, greedy)  # fmt: skip
         if set_name == "test":
-            plot_headline(details[set_name], cfg["shots"], PLOTS / "accuracy.png")
-            plot_classes(details[set_name], cfg["shots"], PLOTS / "by_class.png")
-            plot_breakdowns(rows, cfg["shots"], PLOTS)
+            plot_headline(details[set_name], keys, PLOTS / "accuracy.png")
+            plot_classes(details[set_name], keys, PLOTS / "by_class.png")
+            plot_templates(details[set_name], keys, PLOTS / "by_template.png")
+            plot_confusion(details[set_name], keys, PLOTS / "count_confusion.png")
+            plot_breakdowns(rows, keys, PLOTS)
+    details["snapshots"] = evaluate_snapshots(profile, precision, cfg, groups, keys)
     write_jsonl("eval/predictions.jsonl", base + tuned)
     write_json("metrics/eval_details.json", details)
-    write_json("metrics/eval.json", {"profile": profile.name, **headline(details["test"], cfg["shots"])})
-    log.info("test headline:\n%s", json.dumps(headline(details["test"], cfg["shots"]), indent=1))
+    write_json("metrics/eval.json", {"profile": profile.name, **headline(details["test"], keys)})
+    log.info("test headline:\n%s", json.dumps(headline(details["test"], keys), indent=1))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,14 @@
 
 import random
 
-from strawberry.generation import eval_records, format_control_records, pick_eval_words, spelling_records
+from strawberry.generation import (
+    eval_records,
+    format_control_records,
+    indexed_records,
+    pick_eval_words,
+    positive_control_records,
+    spelling_records,
+)
 from strawberry.jsonl import read_jsonl, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
@@ -12,6 +19,8 @@ TEMPLATES_DIR = "data/templates"
 SPELLING_OUT = "data/generated/spelling.jsonl"
 EVAL_OUT = "data/generated/eval.jsonl"
 CONTROL_OUT = "data/generated/format_control.jsonl"
+INDEXED_OUT = "data/generated/indexed.jsonl"
+POSITIVE_OUT = "data/generated/positive_control.jsonl"
 
 
 def main() -> None:
@@ -38,10 +47,19 @@ def main() -> None:
     questions = eval_records(words, templates, params["per_word"], params["count_weights"], rng)
 
     log.info("spelling records: %d; eval questions: %d about %d words", len(spelling), len(questions), n_words)
+    # The other arms, as many records as spelling, each from its own seeded stream so that adding an arm
+    # changes none of the others.
     joiners = {name: s.joiner for name, s in separators.items()}
     control = format_control_records(spelling, joiners, random.Random(params["seed"] + 1))
+    indexed = indexed_records(spelling, templates["indexed"], random.Random(params["seed"] + 2))
+    positive = positive_control_records(pool, {w["word"] for w in words}, len(spelling), templates,
+                                        params["count_weights"], random.Random(params["seed"] + 3))  # fmt: skip
+    log.info("arms: format_control %d, indexed %d, positive_control %d records (about %d words never in val/test)",
+             len(control), len(indexed), len(positive), len({r["meta"]["word"] for r in positive}))  # fmt: skip
     write_jsonl(SPELLING_OUT, spelling)
     write_jsonl(CONTROL_OUT, control)
+    write_jsonl(INDEXED_OUT, indexed)
+    write_jsonl(POSITIVE_OUT, positive)
     write_jsonl(EVAL_OUT, questions)
 
 

@@ -21,12 +21,18 @@ def main() -> None:
 
     spelling = read_jsonl("data/generated/spelling.jsonl")
     control = read_jsonl("data/generated/format_control.jsonl")  # mirrors spelling line by line
+    indexed = read_jsonl("data/generated/indexed.jsonl")  # mirrors spelling line by line
+    positive = read_jsonl("data/generated/positive_control.jsonl")  # as many records, about other words
     order = list(range(len(spelling)))
     rng.shuffle(order)
     order = order[: params["max_train_records"]]  # None = all
-    splits = {
+    positive_order = list(range(len(positive)))
+    random.Random(params["seed"] + 1).shuffle(positive_order)
+    splits = {  # the training file of each train.arm, all of the same size
         "train": [spelling[i] for i in order],
-        "train_format_control": [control[i] for i in order],  # the same prompts, wrong letters (train.arm)
+        "train_format_control": [control[i] for i in order],  # the same prompts, letters that say nothing
+        "train_indexed": [indexed[i] for i in order],  # the same tokens, letters with their positions
+        "train_positive_control": [positive[i] for i in positive_order[: len(order)]],  # questions, other words
         **split_by_word(read_jsonl("data/generated/eval.jsonl"), params["val_fraction"], rng),
     }
 

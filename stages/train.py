@@ -11,11 +11,17 @@ from strawberry.logs import get_logger
 from strawberry.params import load_params
 from strawberry.profiles import load_model, load_profile, run_precision
 from strawberry.prompts import chat_template_kwargs
-from strawberry.training import build_trainer, finish_wandb, last_complete_checkpoint, run_key
+from strawberry.training import COMPLETE, build_trainer, finish_wandb, last_complete_checkpoint, records_needed, run_key
 
-TRAIN_FILES = {"spelling": "data/splits/train.jsonl", "format_control": "data/splits/train_format_control.jsonl"}
+TRAIN_FILES = {  # train.arm -> its training file (data/splits, all of the same size)
+    "spelling": "data/splits/train.jsonl",
+    "indexed": "data/splits/train_indexed.jsonl",
+    "format_control": "data/splits/train_format_control.jsonl",
+    "positive_control": "data/splits/train_positive_control.jsonl",
+}
 VAL = "data/splits/val.jsonl"
 ADAPTER_DIR = Path("models/adapter")
+SNAPSHOTS_DIR = Path("models/snapshots")  # adapters at train.snapshot_steps (a dose-response run)
 CHECKPOINTS = Path("models/checkpoints")
 LIVE_DIR = "dvclive/train"
 TRAIN_METRICS = "metrics/train.json"  # a few numbers for `dvc exp show`; every logged value is in dvclive/train
@@ -31,6 +37,18 @@ def train_summary(trainer) -> dict:
         "final_train_loss": losses[-1] if losses else None,
         "steps": trainer.state.global_step,
     }
+
+
+def keep_snapshots(saved: Path, steps: list[int]) -> None:
+    """models/snapshots: the adapters at train.snapshot_steps and an index (always there, so DVC has an output)."""
+    shutil.rmtree(SNAPSHOTS_DIR, ignore_errors=True)
+    SNAPSHOTS_DIR.mkdir(parents=True)
+    kept = []
+    for step in sorted(steps):
+        if (saved / f"step-{step}" / COMPLETE).is_file():
+            shutil.copytree(saved / f"step-{step}", SNAPSHOTS_DIR / f"step-{step}")
+            kept.append(step)
+    write_json(SNAPSHOTS_DIR / "index.json", {"steps": kept, "asked": sorted(steps)})
 
 
 def main() -> None:
@@ -60,7 +78,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
 
     model, tokenizer = load_model(profile, for_training=True)
     template_kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
-    train = read_jsonl(train_file)
+    train = records_needed(read_jsonl(train_file), cfg)
     val = read_jsonl(VAL)
     shots = pick_shots(val, cfg["val_shots"], cfg["seed"])
     shot_words = {r["meta"]["word"] for rows in shots.values() for r in rows}
@@ -84,6 +102,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     tokenizer.save_pretrained(str(ADAPTER_DIR))
     GenerationConfig(**profile.generation, pad_token_id=tokenizer.pad_token_id,
                      eos_token_id=tokenizer.eos_token_id).save_pretrained(str(ADAPTER_DIR))  # fmt: skip
+    keep_snapshots(output_dir / "snapshots", cfg["snapshot_steps"])
     write_json(TRAIN_METRICS, {**train_summary(trainer), "precision": precision})
     shutil.rmtree(output_dir, ignore_errors=True)  # finished: nothing left to resume
     return trainer

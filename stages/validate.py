@@ -8,7 +8,13 @@ from strawberry.logs import get_logger
 from strawberry.params import load_params
 from strawberry.templates import load_separators
 from strawberry.tokenizer import load_fast_tokenizer
-from strawberry.validation import validate, validate_control
+from strawberry.validation import (
+    control_problem,
+    indexed_problem,
+    validate,
+    validate_mirror,
+    validate_positive_control,
+)
 
 REPORT_OUT = "metrics/validation.json"
 
@@ -26,8 +32,11 @@ def main() -> None:
         joiners,
         all_params["generate"]["count_weights"],  # the balance generate was asked for
     )
-    validate_control(Path("data/generated/spelling.jsonl"), Path("data/generated/format_control.jsonl"), joiners,
-                     report)  # fmt: skip
+    spelling = Path("data/generated/spelling.jsonl")
+    validate_mirror(spelling, Path("data/generated/format_control.jsonl"), joiners, report, control_problem)
+    validate_mirror(spelling, Path("data/generated/indexed.jsonl"), joiners, report, indexed_problem)
+    validate_positive_control(Path("data/generated/positive_control.jsonl"), Path("data/generated/eval.jsonl"),
+                              report.records[str(spelling)], joiners, report)  # fmt: skip
     write_json(REPORT_OUT, report.as_json(shown))
     if report.errors:
         for error in report.errors[:shown]:

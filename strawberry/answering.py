@@ -1,22 +1,26 @@
 """Asking one model every evaluation question: the work that evaluate_base (base model, once per profile and
 question set) and evaluate (the tuned adapter, every experiment) share, so both ask exactly the same way."""
 
-from strawberry.evaluation import ask, pick_shots, sample_per_task
+from pathlib import Path
+
+from strawberry.answer_modes import in_mode, reply_limit, spell_first_templates
+from strawberry.evaluation import ask, sample_per_task, shot_draws
 from strawberry.jsonl import read_jsonl
 from strawberry.logs import get_logger
 from strawberry.profiles import Profile
-from strawberry.templates import load_separators
+from strawberry.templates import load_separators, load_template_file
 from strawberry.validation import check_record, schema_errors
 
 TEST = "data/splits/test.jsonl"
 VAL = "data/splits/val.jsonl"
 BASE_PREDICTIONS = "eval/base_predictions.jsonl"  # evaluate_base writes, evaluate reads
+TEMPLATES = "data/templates"  # the spell_first templates, and the separators extra files are checked with
 
 
 def load_extra(name: str, path: str) -> list[dict]:
     """An extra Alpaca question file, checked like generated data (schema and answers)."""
     records = read_jsonl(path)
-    joiners = {n: s.joiner for n, s in load_separators("data/templates").items()}
+    joiners = {n: s.joiner for n, s in load_separators(TEMPLATES).items()}
     for line, (record, error) in enumerate(zip(records, schema_errors(records)), start=1):
         problem = check_record(record, error, joiners, ("position", "count", "length"))
         if problem:
@@ -39,26 +43,43 @@ def decodings(profile: Profile, samples: int) -> dict[str, tuple[dict, int]]:
     return {"sampled": (profile.generation, samples), "greedy": (greedy, 1)}
 
 
+def settings(cfg: dict) -> list[tuple[str, int]]:
+    """(answer mode, shots) of every evaluation setting: direct at evaluate.shots, spell_first at
+    evaluate.spell_first_shots."""
+    return [("direct", k) for k in cfg["shots"]] + [("spell_first", k) for k in cfg.get("spell_first_shots", [])]
+
+
+def setting_key(mode: str, shots: int) -> str:
+    """The name of a setting in metrics and details: "3shot" (direct), "spell_first_3shot"."""
+    return f"{shots}shot" if mode == "direct" else f"{mode}_{shots}shot"
+
+
 def answer_all(model, tokenizer, profile: Profile, template_kwargs: dict, cfg: dict, model_name: str) -> list[dict]:
-    """One prediction row per reply: every question set x shot count x decoding, in a fixed order."""
+    """One prediction row per reply: every question set x setting (answer mode, shots) x decoding, in a fixed
+    order. k-shot questions take cfg["shot_draws"] draws of worked examples in turn."""
     log = get_logger("evaluate")
     val = read_jsonl(VAL)
+    spell_first = spell_first_templates({t: load_template_file(Path(TEMPLATES) / f"{t}.yaml")
+                                         for t in ("position", "count")})  # fmt: skip
     rows = []
     for set_name, questions in question_sets(cfg).items():
-        for k in cfg["shots"]:
-            shots = pick_shots(val, k, cfg["seed"])
+        for mode, k in settings(cfg):
+            asked, draws = in_mode(questions, shot_draws(val, k, cfg["seed"], cfg.get("shot_draws", 1)), mode,
+                                   spell_first)  # fmt: skip
             for decoding, (generation, samples) in decodings(profile, cfg["samples"]).items():
-                desc = f"{model_name}: {set_name} {k}-shot {decoding}"
-                log.info("asking %d questions x %d: %s", len(questions), samples, desc)
-                replies = ask(model, tokenizer, questions, shots, template_kwargs, generation, cfg["batch_size"],
-                              cfg["seed"], desc, samples)  # fmt: skip
-                rows += [{"set": set_name, "model": model_name, "shots": k, "decoding": decoding, **r} for r in replies]
+                desc = f"{model_name}: {set_name} {setting_key(mode, k)} {decoding}"
+                log.info("asking %d questions x %d: %s", len(asked), samples, desc)
+                replies = ask(model, tokenizer, asked, draws, template_kwargs,
+                              reply_limit(tokenizer, asked, generation, mode), cfg["batch_size"], cfg["seed"], desc,
+                              samples, mode)  # fmt: skip
+                rows += [{"set": set_name, "model": model_name, "shots": k, "setting": setting_key(mode, k),
+                          "decoding": decoding, **r} for r in replies]  # fmt: skip
     return rows
 
 
-def group(rows: list[dict]) -> dict[tuple[str, str, int, str], list[dict]]:
-    """(set, model, shots, decoding) -> rows, in order."""
-    out: dict[tuple[str, str, int, str], list[dict]] = {}
+def group(rows: list[dict]) -> dict[tuple[str, str, str, str], list[dict]]:
+    """(set, model, setting, decoding) -> rows, in order."""
+    out: dict[tuple[str, str, str, str], list[dict]] = {}
     for r in rows:
-        out.setdefault((r["set"], r["model"], r["shots"], r["decoding"]), []).append(r)
+        out.setdefault((r["set"], r["model"], r["setting"], r["decoding"]), []).append(r)
     return out

@@ -24,6 +24,12 @@ def position_category(position: int, length: int) -> str:
     return "first" if position == 1 else "last" if position == length else "middle"
 
 
+def indexed_spelling(word: str, direction: str) -> str:
+    """'straw' -> '1: s 2: t 3: r 4: a 5: w'; reverse -> '5: w 4: a 3: r 2: t 1: s' (positions stay the word's)."""
+    pairs = [f"{i}: {c}" for i, c in enumerate(word, start=1)]
+    return " ".join(reversed(pairs) if direction == "reverse" else pairs)
+
+
 def expected_output(meta: dict[str, Any], joiners: dict[str, str]) -> str:
     """The one correct output for a record, from its meta; `joiners` maps separator name -> joining string."""
     word, task = meta["word"], meta["task"]
@@ -32,6 +38,8 @@ def expected_output(meta: dict[str, Any], joiners: dict[str, str]) -> str:
         if meta["direction"] == "reverse":
             letters.reverse()
         return joiners[meta["separator"]].join(letters)
+    if task == "indexed":
+        return indexed_spelling(word, meta["direction"])
     if task == "position":
         return word[meta["position"] - 1]
     if task == "count":

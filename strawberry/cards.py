@@ -61,17 +61,18 @@ def base_model_id(profile: Profile) -> str:
 def model_card(metrics: dict, profile: Profile, name: str) -> ModelCard:
     """The adapter's model card: YAML metadata with model-index results for position and count."""
     test = metrics["test"]
-    shot_keys = sorted(k for k in test["position"] if k.endswith("shot"))
     results, rows = [], []
     for task in ("position", "count", "length"):
-        for shots in shot_keys:
+        for shots in metrics.get("settings") or sorted(k for k in test[task] if k.endswith("shot")):
+            if shots not in test[task]:
+                continue  # a setting that does not ask this task (spell_first: no length questions)
             entry = test[task][shots]
             for arm in ("base", "tuned"):
                 results.append(EvalResult(
                     task_type="text-generation", task_name=f"letter {task}", dataset_type=DATASET_ID,
                     dataset_name=f"{DATASET_ID} test", dataset_split="test", metric_type="accuracy",
                     metric_value=entry[arm]["accuracy"], metric_name=f"{arm} {shots} {task} accuracy"))  # fmt: skip
-            rows.append({"task": task, "shots": shots.removesuffix("shot"), "base": _fmt(entry["base"]),
+            rows.append({"task": task, "shots": shots.removesuffix("shot").replace("_", " "), "base": _fmt(entry["base"]),
                          "tuned": _fmt(entry["tuned"]), "delta": f"{entry['delta']:+.3f}",
                          "p": f"{entry['mcnemar_p']:.3g}",
                          "chance": f"{test[task]['strategy_baseline']['accuracy']:.3f}"})  # fmt: skip

@@ -8,7 +8,8 @@ import math
 import random
 from collections import Counter, defaultdict
 
-from strawberry.answers import COUNT_CLASSES, POSITION_CATEGORIES, count_class, parse_answer
+from strawberry.answer_modes import read_reply
+from strawberry.answers import COUNT_CLASSES, POSITION_CATEGORIES, count_class
 from strawberry.inference import generate_replies
 from strawberry.prompts import render_prompt
 from strawberry.stats import mcnemar_exact, wilson_interval
@@ -39,6 +40,15 @@ def is_hard(task: str, meta: dict, expected: str) -> bool | None:
 
 def pick_shots(val: list[dict], k: int, seed: int) -> dict[str, list[dict]]:
     """k worked examples per task, from val words (never test words); the same for base and tuned."""
+    return shot_draws(val, k, seed, 1)[0]
+
+
+def shot_draws(val: list[dict], k: int, seed: int, n_draws: int) -> list[dict[str, list[dict]]]:
+    """n independent draws of k worked examples per task (draw d from seed + d; draw 0 is pick_shots')."""
+    return [_draw(val, k, seed + d) for d in range(n_draws if k else 1)]
+
+
+def _draw(val: list[dict], k: int, seed: int) -> dict[str, list[dict]]:
     rng = random.Random(seed)
     by_task = defaultdict(list)
     for record in val:
@@ -84,25 +94,38 @@ def _equal_quota(available: dict, n: int) -> dict:
     return quota
 
 
-def ask(model, tokenizer, questions: list[dict], shots: dict[str, list[dict]], template_kwargs: dict,
-        generation: dict, batch_size: int, seed: int, desc: str, samples: int = 1) -> list[dict]:  # fmt: skip
+def ask(model, tokenizer, questions: list[dict], shots: dict[str, list[dict]] | list[dict[str, list[dict]]],
+        template_kwargs: dict, generation: dict, batch_size: int, seed: int, desc: str, samples: int = 1,
+        mode: str = "direct") -> list[dict]:  # fmt: skip
     """Generate a reply to each question (`samples` replies each, under sampling) and score it: one row per reply,
-    in question order, for error analysis."""
-    prompts = [render_prompt(tokenizer, q, shots[q["meta"]["task"]], template_kwargs) for q in questions]
+    in question order, for error analysis. `shots` is one draw of worked examples per task, or several draws: then
+    a task's questions take the draws in turn, so that a k-shot accuracy does not rest on one draw. `mode` is the
+    answer mode the questions (and shots) are asked in (strawberry.answer_modes): it says how replies are read."""
+    draws = shots if isinstance(shots, list) else [shots]
+    position_in_task: dict[str, int] = defaultdict(int)
+    draw_of = []
+    for q in questions:
+        draw_of.append(position_in_task[q["meta"]["task"]] % len(draws))
+        position_in_task[q["meta"]["task"]] += 1
+    prompts = [render_prompt(tokenizer, q, draws[d][q["meta"]["task"]], template_kwargs)
+               for q, d in zip(questions, draw_of)]  # fmt: skip
     replies = [""] * (len(questions) * samples)
-    for task in dict.fromkeys(q["meta"]["task"] for q in questions):  # one task's prompts share the shots prefix
-        index = [i * samples + j for i, q in enumerate(questions) if q["meta"]["task"] == task for j in range(samples)]
+    # one task and draw's prompts share the system prompt and worked examples: a prefix cached once
+    for task, d in dict.fromkeys((q["meta"]["task"], d) for q, d in zip(questions, draw_of)):
+        index = [i * samples + j for i, q in enumerate(questions) if q["meta"]["task"] == task and draw_of[i] == d
+                 for j in range(samples)]  # fmt: skip
+        label = f"{desc} ({task}{f', draw {d + 1}' if len(draws) > 1 else ''})"
         texts = generate_replies(model, tokenizer, [prompts[i // samples] for i in index], generation, batch_size,
-                                 seed, f"{desc} ({task})")  # fmt: skip
+                                 seed, label)  # fmt: skip
         for i, text in zip(index, texts):
             replies[i] = text
     rows = []
     for i, reply in enumerate(replies):
         question = questions[i // samples]
         task, expected = question["meta"]["task"], question["output"]
-        parsed = parse_answer(task, reply)
+        parsed = read_reply(task, reply, mode)
         rows.append({"question": question["instruction"], "expected": expected, "reply": reply, "sample": i % samples,
-                     "strict": parsed.strict, "lenient": parsed.lenient,
+                     "mode": mode, "draw": draw_of[i // samples], "strict": parsed.strict, "lenient": parsed.lenient,
                      "correct_strict": parsed.strict == expected.lower(), "correct": parsed.lenient == expected.lower(),
                      "meta": question["meta"]})  # fmt: skip
     return rows

@@ -7,7 +7,14 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from strawberry.answers import COUNT_CLASSES, POSITION_CATEGORIES, count_class, ordinal, position_category
+from strawberry.answers import (
+    COUNT_CLASSES,
+    POSITION_CATEGORIES,
+    count_class,
+    indexed_spelling,
+    ordinal,
+    position_category,
+)
 from strawberry.templates import Separator, Template, TemplateError
 
 
@@ -87,10 +94,16 @@ def spelling_records(
     return records
 
 
+def letter_multiset(text: str) -> str:
+    """The letters of a text, case-folded and sorted: what a spelling says about counts, whatever the order."""
+    return "".join(sorted(c for c in text.lower() if c.isalpha()))
+
+
 def format_control_records(spelling: list[dict], joiners: dict[str, str], rng: random.Random) -> list[dict]:
     """The format-control arm: each spelling record with the same prompt and reply shape (length, separator,
-    direction) but wrong letters: the word's letters shuffled into another order, or, for a word with no other
-    order ("AA"), the letters of another token text of the same length. Teaches the reply shape, not the spelling."""
+    direction) but the letters of another token text of the same length whose letters differ from the word's
+    (as a multiset): the reply carries no information about the token, neither its letters' positions nor their
+    counts. Where no such token exists, random lower-case letters (drawn until their multiset differs)."""
     by_length: dict[int, list[str]] = {}
     for record in spelling:
         by_length.setdefault(len(record["meta"]["word"]), []).append(record["meta"]["word"])
@@ -98,20 +111,51 @@ def format_control_records(spelling: list[dict], joiners: dict[str, str], rng: r
     for record in spelling:
         meta = record["meta"]
         word = meta["word"]
-        letters, method = list(word), "shuffle"
-        if len(set(word)) > 1:
-            while letters == list(word):
-                rng.shuffle(letters)
-        else:
-            others = [w for w in by_length[len(word)] if w != word]
-            if not others:
-                raise ValueError(f"format control: no other token of length {len(word)} to replace {word!r}")
-            letters, method = list(rng.choice(others)), "other_token"
+        own = letter_multiset(word)
+        others = by_length[len(word)]
+        letters, method = None, "other_token"
+        for _ in range(20):  # almost always the first draw: same-length tokens rarely share all letters
+            other = rng.choice(others)
+            if letter_multiset(other) != own:
+                letters = list(other)
+                break
+        if letters is None:
+            method = "random_letters"
+            letters = list(word)
+            while letter_multiset("".join(letters)) == own:
+                letters = [rng.choice(string.ascii_lowercase) for _ in word]
         if meta["direction"] == "reverse":
             letters.reverse()
         output = joiners[meta["separator"]].join(letters)
         control.append({**record, "output": output, "meta": {**meta, "arm": "format_control", "control": method}})
     return control
+
+
+def indexed_records(spelling: list[dict], templates: list[Template], rng: random.Random) -> list[dict]:
+    """The indexed arm (TIPA): one record per spelling record, the same token spelled with each letter's position,
+    with an indexed template balanced over style and direction."""
+    chosen = balanced([t.id for t in templates], len(spelling), rng)
+    by_id = {t.id: t for t in templates}
+    records = []
+    for record, template_id in zip(spelling, chosen):
+        template = by_id[template_id]
+        word = record["meta"]["word"]
+        meta = {**record["meta"], "task": "indexed", "arm": "indexed", "template_id": template.id,
+                "style": template.style, "category": None, "direction": template.direction,
+                "separator": None}  # fmt: skip
+        records.append(alpaca(template.render(word=word), indexed_spelling(word, template.direction), meta))
+    return records
+
+
+def positive_control_records(pool: list[dict], taken: set[str], n: int, templates: dict[str, list[Template]],
+                             count_weights: dict[str, float], rng: random.Random) -> list[dict]:  # fmt: skip
+    """The positive-control arm (a control, not the hypothesis): n position and count questions in the
+    evaluation's form about eval-pool words that are not val/test words (`taken`), one of each per word, balanced
+    like the test set (first/middle/last; true count 0/1/2/3+)."""
+    rest = [w for w in pool if w["word"] not in taken]
+    words = pick_eval_words(rest, (n + 1) // 2, 1, count_weights, rng)
+    records = eval_records(words, templates, {"position": 1, "count": 1, "length": 0}, count_weights, rng)[:n]
+    return [{**r, "meta": {**r["meta"], "arm": "positive_control"}} for r in records]
 
 
 def letters_by_count_class(word: str) -> dict[str, list[str]]:
@@ -198,8 +242,9 @@ def eval_records(
     if n_pos > len(POSITION_CATEGORIES):
         raise ValueError(f"position questions per word must be <= {len(POSITION_CATEGORIES)} (first/middle/last)")
     count_plan = assign_count_classes([w["word"] for w in words], per_word["count"], count_weights, rng)
+    direct = {task: [t for t in templates[task] if t.answer_mode == "direct"] for task in per_word if per_word[task]}
     chosen = {task: iter(balanced([t.id for t in ts], len(words) * per_word[task], rng))
-              for task, ts in templates.items() if task != "spelling"}  # fmt: skip
+              for task, ts in direct.items()}  # fmt: skip
     by_id = {t.id: t for ts in templates.values() for t in ts}
 
     def question(task: str, word: dict, output: str, **extra: Any) -> dict:

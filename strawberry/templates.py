@@ -12,6 +12,7 @@ from strawberry.schema import TEMPLATE_FILE_SCHEMA, schema_error, validator
 # What the generator can supply to a template, per task.
 TASK_VARIABLES: dict[str, frozenset[str]] = {
     "spelling": frozenset({"word", "separator_hint"}),
+    "indexed": frozenset({"word"}),
     "position": frozenset({"word", "ordinal", "n"}),
     "count": frozenset({"word", "letter"}),
     "length": frozenset({"word"}),
@@ -48,7 +49,8 @@ class Template:
     instruction: str
     file: str
     category: str | None = None  # spelling: spelling_first / word_first / no_spell
-    direction: str = "forward"  # spelling: forward / reverse
+    direction: str = "forward"  # spelling, indexed: forward / reverse
+    answer_mode: str = "direct"  # position, count: "direct" (generated as records) or "spell_first" (evaluation)
 
     def render(self, **values: object) -> str:
         return self.instruction.format(**values)
@@ -105,6 +107,8 @@ def load_template_file(path: Path) -> list[Template]:
             raise TemplateError(f"{where}: evaluation templates must quote the word as {QUOTED_WORD}")
         if task == "spelling" and "category" not in entry:
             raise TemplateError(f"{where}: spelling templates need a category")
+        if entry.get("answer_mode", "direct") != "direct" and task not in ("position", "count"):
+            raise TemplateError(f"{where}: only position and count templates have a spell_first answer mode")
         templates.append(Template(task=task, file=str(path), **entry))
     return templates
 

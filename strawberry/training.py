@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import random
 import re
 from pathlib import Path
 
@@ -52,6 +53,31 @@ class MarkCompleteCheckpoints(TrainerCallback):
         if path.is_dir():
             (path / COMPLETE).write_text(f"step {state.global_step}\n")
             print(f"checkpoint saved: {path}", flush=True)
+
+
+def records_needed(records: list[dict], cfg: dict) -> list[dict]:
+    """The records a run of max_steps x batch x grad_accum can see: a seeded sample, so that the trainer tokenizes
+    a few hundred records rather than all 54,508 (every arm samples the same way)."""
+    n = cfg["max_steps"] * cfg["batch_size"] * cfg["grad_accum"]
+    if n >= len(records):
+        return records
+    return random.Random(cfg["seed"]).sample(records, n)
+
+
+class SaveSnapshots(TrainerCallback):
+    """Keeps the adapter at fixed steps (train.snapshot_steps), whatever val says: a dose-response curve over
+    training length reads these, not the selected best checkpoint. They go beside the checkpoints, so a run that
+    was cut off and resumed still has the earlier ones."""
+
+    def __init__(self, steps: list[int], out_dir: Path):
+        self.steps, self.out_dir = set(steps), out_dir
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if state.global_step in self.steps:
+            path = self.out_dir / f"step-{state.global_step}"
+            model.save_pretrained(str(path))
+            (path / COMPLETE).write_text(f"step {state.global_step}\n")
+            print(f"snapshot saved: {path}", flush=True)
 
 
 class ValAccuracyTrainer(SFTTrainer):
@@ -116,7 +142,8 @@ def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, out
     args = SFTConfig(
         output_dir=str(output_dir), max_steps=cfg["max_steps"], learning_rate=cfg["learning_rate"],
         per_device_train_batch_size=cfg["batch_size"], gradient_accumulation_steps=cfg["grad_accum"],
-        warmup_steps=cfg["warmup_steps"], lr_scheduler_type="linear", seed=cfg["seed"], data_seed=cfg["seed"],
+        warmup_steps=cfg["warmup_steps"], lr_scheduler_type=cfg["lr_scheduler"], seed=cfg["seed"],
+        data_seed=cfg["seed"],
         max_length=cfg["max_length"], completion_only_loss=True, logging_steps=cfg["logging_steps"],
         eval_strategy="steps", eval_steps=cfg["eval_steps"], save_strategy="steps", save_steps=cfg["eval_steps"],
         save_total_limit=cfg["save_total_limit"], load_best_model_at_end=True,
@@ -133,6 +160,7 @@ def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, out
         train_dataset=sft_dataset(tokenizer, train, template_kwargs),
         eval_dataset=sft_dataset(tokenizer, val_questions[:8], template_kwargs),  # unused: evaluate() generates
         callbacks=[*callbacks, MarkCompleteCheckpoints(),
+                   SaveSnapshots(cfg["snapshot_steps"], output_dir / "snapshots"),
                    EarlyStoppingCallback(early_stopping_patience=cfg["patience"])],
         val_questions=val_questions, val_shots=shots, template_kwargs=template_kwargs,
         generation=profile.generation, gen_batch_size=cfg["gen_batch_size"], precision=precision,

@@ -3,13 +3,14 @@
 import multiprocessing
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tokenizers import Tokenizer
 
 from strawberry.answers import COUNT_CLASSES, count_class, expected_output
-from strawberry.generation import class_targets
+from strawberry.generation import class_targets, letter_multiset
 from strawberry.jsonl import iter_jsonl
 from strawberry.schema import schema_error
 from strawberry.templates import EVAL_TASKS
@@ -75,25 +76,54 @@ def control_problem(true: dict, control: dict, joiners: dict[str, str]) -> str |
     letters = control["output"].split(joiner) if joiner else list(control["output"])
     if len(letters) != len(meta["word"]) or not all(len(c) == 1 and c.isalpha() for c in letters):
         return f"output {control['output']!r} does not have the shape of a {len(meta['word'])}-letter spelling"
-    if control["output"] == true["output"]:
-        return f"output {control['output']!r} is the true spelling of {meta['word']!r}"
-    if meta["control"] == "shuffle" and sorted(letters) != sorted(meta["word"]):
-        return f"output {control['output']!r} is not a shuffle of {meta['word']!r}"
+    if letter_multiset("".join(letters)) == letter_multiset(meta["word"]):
+        return (f"output {control['output']!r} has the letters of the spelled token {meta['word']!r}: a "
+                "format-control reply must carry nothing about the token (neither positions nor counts)")  # fmt: skip
     return None
 
 
-def validate_control(spelling_path: Path, control_path: Path, joiners: dict[str, str], report: Report) -> None:
-    """The format-control file mirrors the spelling file line by line, with the same shape and wrong letters."""
+def indexed_problem(true: dict, indexed: dict, joiners: dict[str, str]) -> str | None:
+    """What is wrong with an indexed-arm record, given the spelling record it mirrors, or None."""
+    meta = indexed["meta"]
+    if meta["arm"] != "indexed":
+        return f"meta.arm is {meta['arm']!r}, expected 'indexed'"
+    if meta["word"] != true["meta"]["word"]:
+        return f"meta.word {meta['word']!r} does not mirror the spelling record ({true['meta']['word']!r})"
+    return check_record(indexed, None, joiners, ("indexed",))
+
+
+def validate_mirror(spelling_path: Path, arm_path: Path, joiners: dict[str, str], report: Report,
+                    problem: Callable[[dict, dict, dict[str, str]], str | None]) -> None:  # fmt: skip
+    """An arm file that mirrors the spelling file line by line (format_control, indexed): as many records, each
+    checked against the spelling record on its line by `problem`."""
     spelling = [r for _, r in iter_jsonl(spelling_path)]
-    rows = list(iter_jsonl(control_path))
-    report.records[str(control_path)] = len(rows)
+    rows = list(iter_jsonl(arm_path))
+    report.records[str(arm_path)] = len(rows)
     if len(rows) != len(spelling):
-        report.fail(control_path, len(rows), f"{len(rows)} records, but {spelling_path} has {len(spelling)}")
+        report.fail(arm_path, len(rows), f"{len(rows)} records, but {spelling_path} has {len(spelling)}")
         return
     for (line, record), true, error in zip(rows, spelling, schema_errors([r for _, r in rows])):
-        problem = f"breaks the schema {error}" if error else control_problem(true, record, joiners)
-        if problem:
-            report.fail(control_path, line, problem)
+        found = f"breaks the schema {error}" if error else problem(true, record, joiners)
+        if found:
+            report.fail(arm_path, line, found)
+
+
+def validate_positive_control(path: Path, eval_path: Path, n_expected: int, joiners: dict[str, str],
+                              report: Report) -> None:  # fmt: skip
+    """Positive-control questions: right answers, as many as the spelling records, about no val/test word."""
+    eval_words = {r["meta"]["word"].lower() for _, r in iter_jsonl(eval_path)}
+    rows = list(iter_jsonl(path))
+    report.records[str(path)] = len(rows)
+    if len(rows) != n_expected:
+        report.fail(path, len(rows), f"{len(rows)} records, but the spelling file has {n_expected}")
+    for (line, record), error in zip(rows, schema_errors([r for _, r in rows])):
+        found = check_record(record, error, joiners, ("position", "count"))
+        if not found and record["meta"]["word"].lower() in eval_words:
+            found = f"positive-control word {record['meta']['word']!r} is also a val/test word"
+        if not found and record["meta"]["arm"] != "positive_control":
+            found = f"meta.arm is {record['meta']['arm']!r}, expected 'positive_control'"
+        if found:
+            report.fail(path, line, found)
 
 
 def validate(

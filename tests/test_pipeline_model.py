@@ -9,14 +9,16 @@ import time
 import pytest
 import yaml
 
-from scripts.transfer_analysis import report, runs
+from scripts.transfer_analysis import report
+from strawberry.study import runs
 from tests.conftest import ROOT, VENV_BIN, copy_project, run, set_params
 
 TINY = {
     "generate.spelling_tokens": 300, "generate.eval_words": 120,
     "model": "tiny-qwen3", "train.max_steps": 4, "train.eval_steps": 2, "train.batch_size": 2,
     "train.val_questions": 3, "train.val_shots": 1, "train.logging_steps": 1, "train.warmup_steps": 0,
-    "evaluate.questions_per_task": 6, "evaluate.shots": [0, 1],
+    "evaluate.questions_per_task": 6, "evaluate.shots": [0, 1], "evaluate.spell_first_shots": [1],
+    "evaluate.shot_draws": 2,
 }  # fmt: skip
 
 
@@ -41,28 +43,45 @@ def test_repro_through_evaluate(repo):
     headline = json.loads((repo / "metrics/eval.json").read_text())
     details = json.loads((repo / "metrics/eval_details.json").read_text())
     assert headline["profile"] == details["profile"] == "tiny-qwen3"
+    assert details["settings"] == ["0shot", "1shot", "spell_first_1shot"] and details["shot_draws"] == 2
+    assert details["precision"] in ("bf16-autocast", "fp32")
     for task in ("position", "count", "length"):
         entry = details["test"][task]
         assert entry["strategy_baseline"]["accuracy"] == max(entry["strategies"].values())
-        for shots in ("0shot", "1shot"):
-            cell = entry[shots]
+        for setting in ("0shot", "1shot", "spell_first_1shot"):
+            if task == "length" and setting.startswith("spell_first"):
+                assert setting not in entry  # spell_first asks position and count only
+                continue
+            cell = entry[setting]
             assert cell["base"]["n"] == cell["tuned"]["n"] == 6
             assert 0 <= cell["base"]["ci_low"] <= cell["base"]["accuracy"] <= cell["base"]["ci_high"] <= 1
             assert 0 <= cell["mcnemar_p"] <= 1
-            row = headline[task][shots]
-            assert (
-                row["tuned"] == cell["tuned"]["accuracy"] and row["strategy"] == entry["strategy_baseline"]["accuracy"]
-            )
-            if task != "length":
-                assert row["tuned_hard"] == cell["hard"]["tuned"]["accuracy"]
+            assert {"accuracy", "strict_accuracy", "format_rate"} <= set(cell["tuned"])
+            if task == "length":
+                continue
+            row = headline[task][setting]
+            assert row["tuned"] == cell["tuned"]["accuracy"] and row["tuned_hard"] == cell["hard"]["tuned"]["accuracy"]
+            assert row["strategy"] == entry["strategy_baseline"]["accuracy"]
+            assert row["tuned_strict"] == cell["tuned"]["strict_accuracy"]
+            for m in ("base", "tuned"):  # strict and lenient per class, base and tuned
+                assert all({"accuracy", "strict_accuracy"} <= set(c[m]) for c in cell["by_class"].values())
+            assert sum(c["tuned"]["n"] for c in cell["by_template"].values()) == 6
+    assert "length" not in headline  # a side task: details only
     assert set(details["test"]["count"]["strategies"]) == {"always_1", "always_0", "majority"}
     assert set(details["test"]["position"]["strategies"]) == {"first_letter", "last_letter", "random_letter"}
     assert set(details["test"]["count"]["0shot"]["by_class"]) == {"0", "1", "2", "3+"}
     assert set(details["test"]["position"]["0shot"]["by_class"]) == {"first", "middle", "last"}
-    assert not any("spell" in key for key in json.dumps(details).split('"'))  # no spelling metric in evaluation
+    confusion = details["test"]["count"]["spell_first_1shot"]["confusion"]["tuned"]
+    assert set(confusion) == {"0", "1", "2", "3+"} and sum(map(sum, (r.values() for r in confusion.values()))) == 6
+    spell_first_ids = {t for t in details["test"]["count"]["spell_first_1shot"]["by_template"]}
+    assert spell_first_ids and all(t.endswith(".spell_first") for t in spell_first_ids)
+    assert "spelling" not in details["test"]  # spelling is never an evaluation task
     predictions = [json.loads(line) for line in (repo / "eval/predictions.jsonl").read_text().splitlines()]
     test_predictions = [p for p in predictions if p["set"] == "test"]
-    assert len(test_predictions) == 3 * 6 * 2 * 2  # tasks x questions x shots x (base, tuned)
+    assert len(test_predictions) == (3 * 6 * 2 + 2 * 6) * 2  # (tasks x questions x direct shots + spell_first) x models
+    spelled = [p for p in test_predictions if p["mode"] == "spell_first"]
+    assert spelled and all("First spell" in p["question"] or "Spell" in p["question"] for p in spelled)
+    assert {p["draw"] for p in test_predictions if p["shots"] == 1} == {0, 1}  # two draws of worked examples
     assert {p["set"] for p in predictions} == {"test", "classic"}  # the extra question file, reported apart
     assert details["classic"]["count"]["0shot"]["base"]["n"] == 10
     assert {"question", "expected", "reply", "strict", "lenient", "correct"} <= set(predictions[0])
@@ -72,8 +91,26 @@ def test_repro_through_evaluate(repo):
     assert (repo / "dvclive/train/metrics.json").is_file()
     summary = json.loads((repo / "metrics/train.json").read_text())
     assert summary["steps"] == 4 and summary["best_step"] in (2, 4) and 0 <= summary["best_val_accuracy"] <= 1
-    assert (repo / "plots/eval/by_word_length.png").is_file() and (repo / "plots/eval/by_class.png").is_file()
+    for plot in ("by_word_length", "by_class", "by_template", "count_confusion"):
+        assert (repo / f"plots/eval/{plot}.png").stat().st_size > 1000, plot
     assert not (repo / "models/checkpoints").exists() or not any((repo / "models/checkpoints").iterdir())
+
+
+def test_every_arm_has_training_data_of_the_same_size(repo):
+    sizes = {}
+    for arm, path in {"spelling": "train", "indexed": "train_indexed", "format_control": "train_format_control",
+                      "positive_control": "train_positive_control"}.items():  # fmt: skip
+        records = [json.loads(line) for line in (repo / f"data/splits/{path}.jsonl").read_text().splitlines()]
+        sizes[arm] = len(records)
+        assert {r["meta"]["arm"] for r in records} == {arm}, arm
+    assert len(set(sizes.values())) == 1, sizes
+    eval_words = {json.loads(line)["meta"]["word"] for name in ("val", "test")
+                  for line in (repo / f"data/splits/{name}.jsonl").read_text().splitlines()}  # fmt: skip
+    positive = [json.loads(line) for line in (repo / "data/splits/train_positive_control.jsonl").open()]
+    assert {r["meta"]["task"] for r in positive} == {"position", "count"}
+    assert not {r["meta"]["word"] for r in positive} & eval_words  # never a val/test word
+    indexed = json.loads((repo / "data/splits/train_indexed.jsonl").read_text().splitlines()[0])
+    assert indexed["output"].startswith("1: ") or indexed["meta"]["direction"] == "reverse"
 
 
 def metric_numbers(node) -> int:
@@ -114,34 +151,46 @@ def test_arm_switch_reruns_train_only_directly(repo):
 
 
 def test_study_runs_arms_and_seeds_and_aggregates(repo, tmp_path):
-    out = run([sys.executable, "-m", "scripts.study", "run", "--seeds", "1", "--long", "0"], repo, timeout=1200).stdout
-    assert "[1/2] study-spelling-s1" in out and "[2/2] study-format_control-s1" in out
-    # Both experiments reuse the base model's answers that dvc repro computed: evaluate_base never runs again.
-    assert "Running stage 'evaluate_base'" not in out and out.count("Running stage 'evaluate':") == 2, out[-3000:]
+    args = ["--seeds", "1", "--dose", "2"]
+    out = run([sys.executable, "-m", "scripts.study", "run", *args], repo, timeout=1800).stdout
+    names = [f"study-tiny-qwen3-{arm}-s1" for arm in ("spelling", "indexed", "positive_control", "format_control")]
+    names.append("study-tiny-qwen3-spelling-x2-s1")
+    assert all(f"[{i}/5] {name}" in out for i, name in enumerate(names, 1)), out[-3000:]
+    # Every experiment reuses the base model's answers that dvc repro computed: evaluate_base never runs again.
+    assert "Running stage 'evaluate_base'" not in out and out.count("Running stage 'evaluate':") == 5, out[-3000:]
     exports = sorted(p.name for p in (repo / "metrics/study").glob("*.json"))
-    assert exports == ["study-format_control-s1.json", "study-spelling-s1.json"]  # the record to commit
-    again = run([sys.executable, "-m", "scripts.study", "run", "--seeds", "1", "--long", "0"], repo).stdout
-    assert again.count("already exported to metrics/study/") == 2  # resumable: finished runs are kept
+    assert exports == sorted(f"{n}.json" for n in names)  # the record to commit
+    dose = json.loads((repo / "metrics/study" / f"{names[-1]}.json").read_text())
+    assert sorted(dose["snapshots"], key=int) == ["4", "8"] and dose["steps"] == 8  # fixed checkpoints at 1x, 2x
+    assert [s for s, _ in dose["val_curve"]] == [2, 4, 6, 8]
+    again = run([sys.executable, "-m", "scripts.study", "run", *args], repo).stdout
+    assert again.count("already exported to metrics/study/") == 5  # resumable: finished runs are kept
     page = tmp_path / "study.md"
-    run([sys.executable, "-m", "scripts.study", "report", "--out", str(page)], repo)
+    run([sys.executable, "-m", "scripts.study", "report", "--out", str(page), *args], repo)
     text = page.read_text()
-    assert "**spelling**: study-spelling-s1" in text and "**format_control**: study-format_control-s1" in text
-    assert "| spelling − format_control | position | 0 |" in text and "| spelling − base | count | 1 |" in text
-    shown = runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))
-    spelling = next(r for r in shown if r["name"] == "study-spelling-s1")
-    assert f"| 0 | {spelling['metrics']['position.0shot.base']:.3f} |" in text  # numbers traceable to exp show
-    assert (tmp_path / "study" / "arms.png").stat().st_size > 1000
-    assert "| 0 | 3+ |" in text and "| 1 | middle |" in text
+    assert "**spelling**: study-tiny-qwen3-spelling-s1" in text and "positive_control (control) − base" in text
+    assert "| spelling − format_control | count | spell-first, 1-shot | hard |" in text
+    assert "## Training length (dose-response)" in text and "| step 4 | step 8 |" in text
+    shown = {r["name"]: r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))}
+    exported = json.loads((repo / "metrics/study" / f"{names[0]}.json").read_text())
+    assert exported["metrics"] == shown[names[0]]["metrics"]  # numbers traceable to exp show
+    hard = exported["metrics"]["position.0shot.tuned_hard"]
+    assert f"| position | direct, 0-shot | {exported['metrics']['position.0shot.base_hard']:.3f} | {hard:.3f} |" in text
+    assert (tmp_path / "study" / "hard.png").stat().st_size > 1000
 
 
 def test_study_plan():
-    from scripts.study import plan
+    from strawberry.study import plan
 
-    names = [name for name, _ in plan("qwen25-coder-05b", [1, 2, 3], 4, 80)]
-    assert names[:3] == ["study-spelling-s1", "study-spelling-s2", "study-spelling-s3"] and len(names) == 7
-    long_run = ["train.arm=spelling", "train.seed=1", "train.max_steps=320", "train.patience=320"]
-    assert plan(None, [1], 4, 80)[-1] == ("study-spelling-x4-s1", long_run)  # trains the whole length
-    assert all("model=qwen25-coder-05b" in o for _, o in plan("qwen25-coder-05b", [1], 4, 80))
+    todo = plan("qwen25-coder-05b", [1, 2, 3], 4, 80)
+    names = [name for name, _ in todo]
+    assert len(names) == 13 and names[0] == "study-qwen25-coder-05b-spelling-s1"
+    assert {n.split("-s")[0].removeprefix("study-qwen25-coder-05b-") for n in names[:12]} == {
+        "spelling", "indexed", "positive_control", "format_control"}  # fmt: skip
+    dose = ["model=qwen25-coder-05b", "train.arm=spelling", "train.seed=1", "train.max_steps=320",
+            "train.patience=320", "train.snapshot_steps=[80,160,320]"]  # fmt: skip
+    assert todo[-1] == ("study-qwen25-coder-05b-spelling-x4-s1", dose)  # the whole length, fixed checkpoints
+    assert all("model=qwen25-coder-05b" in o for _, o in todo)
 
 
 def test_committed_study_page_is_generated_from_the_committed_exports(tmp_path):
@@ -149,7 +198,7 @@ def test_committed_study_page_is_generated_from_the_committed_exports(tmp_path):
     page = tmp_path / "study.md"
     run([sys.executable, "-m", "scripts.study", "report", "--out", str(page)], ROOT)
     assert page.read_text() == (ROOT / "docs" / "study.md").read_text()
-    assert (tmp_path / "study" / "arms.png").stat().st_size > 1000
+    assert (tmp_path / "study" / "hard.png").stat().st_size > 1000
 
 
 def test_runs_leaves_out_an_experiment_killed_mid_run():
@@ -172,16 +221,19 @@ def test_exp_run_and_compare(repo):
     # The base model's answers depend on no training setting: the experiment reuses them.
     assert "Running stage 'evaluate_base'" not in out and "Running stage 'evaluate'" in out, out[-2000:]
     assert lock_md5(repo, "evaluate_base", "eval/base_predictions.jsonl") == base_hash
-    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
-    text = json.dumps(shown)
-    assert '"r4"' in text and "test" in text and "position" in text and "count" in text
+    # exp show's row for r4 carries the experiment's own parameter and exactly the metrics it wrote
+    shown = {r["name"]: r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))}
+    assert shown["r4"]["params"]["lora.r"] == 4 and shown[next(n for n in shown if n != "r4")]["params"]["lora.r"] == 8
+    eval_json = json.loads((repo / "metrics/eval.json").read_text())
+    assert shown["r4"]["metrics"]["position.0shot.tuned"] == eval_json["position"]["0shot"]["tuned"]
     details = json.loads((repo / "metrics/eval_details.json").read_text())
     assert json.loads((repo / "models/adapter/adapter_config.json").read_text())["r"] == 4
     assert details["test"]["position"]["0shot"]["tuned"]["n"] == 6
-    diff = run(["dvc", "metrics", "diff", "HEAD", "--all"], repo).stdout
-    assert "position.0shot.tuned" in diff and "count.0shot.tuned_hard" in diff
-    table = run(["dvc", "exp", "show", "--no-pager", "--md"], repo).stdout
-    assert "r4" in table and "lora.r" in table
+    assert details["precision"] in ("bf16-autocast", "fp32")
+    # metrics diff against the committed run: the base answers are the same, so their diff is 0
+    diff = json.loads(run(["dvc", "metrics", "diff", "HEAD", "--all", "--json"], repo).stdout)["metrics/eval.json"]
+    assert diff["position.0shot.base"]["diff"] == 0
+    assert diff["position.0shot.tuned"]["new"] == eval_json["position"]["0shot"]["tuned"]
 
 
 def test_train_resumes_after_a_real_interrupt(tmp_path):
@@ -236,7 +288,7 @@ def test_queue_two_experiments_and_transfer_analysis(repo, tmp_path):
     assert int(cells[5]) == len(members) >= 2  # n seeds
     assert "Correlation of position and count gains" in markdown
     assert len(points) == len(rows)
-    proc = run([sys.executable, "scripts/transfer_analysis.py", "--json", str(tmp_path / "exp.json"),
+    proc = run([sys.executable, "-m", "scripts.transfer_analysis", "--json", str(tmp_path / "exp.json"),
                 "--plot", str(tmp_path / "transfer.png")], repo)  # fmt: skip
     assert "q-seed1" in proc.stdout and (tmp_path / "transfer.png").stat().st_size > 1000
 
