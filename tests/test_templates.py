@@ -16,7 +16,12 @@ def write(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
 
 def test_project_templates_load():
     templates = load_templates(TEMPLATES)
-    assert set(templates) == {"spelling", "position", "count", "length"}
+    assert set(templates) == {"spelling", "indexed", "position", "count", "length"}
+    assert {t.direction for t in templates["indexed"]} == {"forward", "reverse"}
+    for task in ("position", "count"):  # every direct question template has its spell_first sibling
+        ids = {t.id for t in templates[task]}
+        direct = [t for t in templates[task] if t.answer_mode == "direct"]
+        assert direct and all(f"{t.id}.spell_first" in ids for t in direct)
     spelling = templates["spelling"]
     assert {t.category for t in spelling} == {"spelling_first", "word_first", "no_spell"}
     assert {t.style for t in spelling} == {"simple", "playful", "educational", "emphatic"}
@@ -113,3 +118,11 @@ def test_separator_with_letters_is_refused(tmp_path):
           "separators.yaml")  # fmt: skip
     with pytest.raises(TemplateError, match="separators.yaml: separator and: a joiner with letters"):
         load_separators(tmp_path)
+
+
+def test_spell_first_only_for_position_and_count(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("task: length\ntemplates:\n  - {id: length.x, style: simple, answer_mode: spell_first, "
+                    "instruction: \"How long is '{word}'?\"}\n")
+    with pytest.raises(TemplateError, match="template length.x: only position and count templates have a spell_first"):
+        load_template_file(path)
