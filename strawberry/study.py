@@ -72,11 +72,12 @@ def run_name(profile: str, arm: str, seed: int, steps_factor: int = 1) -> str:
 
 
 def plan(profile: str, seeds: list[int], dose_factor: int, default_steps: int) -> list[tuple[str, list[str]]]:
-    """(experiment name, -S overrides) of every run: each arm x seed at the default length, then one spelling run of
+    """(experiment name, -S overrides) of every run: each seed x arm at the default length, then one spelling run of
     dose_factor x the steps whose adapters at 1x, 2x, ... are kept and evaluated on test (a curve over fixed
     checkpoints, not a selection; no early stopping). Every run has the same records, batch and learning rate."""
+    # seed by seed, so that a study cut off early has every arm
     todo = [(run_name(profile, arm, seed), [f"model={profile}", f"train.arm={arm}", f"train.seed={seed}"])
-            for arm in ARMS for seed in seeds]  # fmt: skip
+            for seed in seeds for arm in ARMS]  # fmt: skip
     if dose_factor > 1:
         steps = default_steps * dose_factor
         snapshots = [default_steps * f for f in (1, 2, 4, 8, 16) if f <= dose_factor]

@@ -184,7 +184,7 @@ def test_study_plan():
 
     todo = plan("qwen25-coder-05b", [1, 2, 3], 4, 80)
     names = [name for name, _ in todo]
-    assert len(names) == 13 and names[0] == "study-qwen25-coder-05b-spelling-s1"
+    assert len(names) == 13 and names[:2] == ["study-qwen25-coder-05b-spelling-s1", "study-qwen25-coder-05b-indexed-s1"]
     assert {n.split("-s")[0].removeprefix("study-qwen25-coder-05b-") for n in names[:12]} == {
         "spelling", "indexed", "positive_control", "format_control"}  # fmt: skip
     dose = ["model=qwen25-coder-05b", "train.arm=spelling", "train.seed=1", "train.max_steps=320",
