@@ -12,6 +12,7 @@ from strawberry.templates import Template
 
 MODES = ("direct", "spell_first")
 SPELL_FIRST_SUFFIX = ".spell_first"
+SPELL_FIRST_TASKS = ("position", "count")
 
 
 def spell_first_templates(templates: dict[str, list[Template]]) -> dict[str, Template]:
@@ -48,14 +49,15 @@ def as_spell_first(record: dict, spell_first: dict[str, Template], worked: bool 
 
 def in_mode(questions: list[dict], shots: list[dict[str, list[dict]]], mode: str,
             spell_first: dict[str, Template]) -> tuple[list[dict], list[dict[str, list[dict]]]]:  # fmt: skip
-    """Questions and worked-example draws as asked in `mode`."""
+    """Questions and worked-example draws as asked in `mode`; spell_first asks position and count questions only
+    (length is a side task)."""
     if mode == "direct":
         return questions, shots
     if mode != "spell_first":
         raise ValueError(f"unknown answer mode {mode!r}; modes: {', '.join(MODES)}")
-    asked = [as_spell_first(q, spell_first) if q["meta"]["task"] in ("position", "count") else q for q in questions]
-    draws = [{task: [as_spell_first(s, spell_first, worked=True) for s in rows] if task in ("position", "count")
-              else rows for task, rows in draw.items()} for draw in shots]  # fmt: skip
+    asked = [as_spell_first(q, spell_first) for q in questions if q["meta"]["task"] in SPELL_FIRST_TASKS]
+    draws = [{task: [as_spell_first(s, spell_first, worked=True) for s in draw[task]] for task in SPELL_FIRST_TASKS}
+             for draw in shots]  # fmt: skip
     return asked, draws
 
 
