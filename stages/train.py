@@ -39,14 +39,16 @@ def train_summary(trainer) -> dict:
     }
 
 
-def keep_snapshots(saved: Path, steps: list[int]) -> None:
-    """models/snapshots: the adapters at train.snapshot_steps and an index (always there, so DVC has an output)."""
+def keep_snapshots(saved: Path, steps: list[int], tokenizer) -> None:
+    """models/snapshots: the adapters at train.snapshot_steps (with the tokenizer, so each loads like
+    models/adapter) and an index (always there, so DVC has an output)."""
     shutil.rmtree(SNAPSHOTS_DIR, ignore_errors=True)
     SNAPSHOTS_DIR.mkdir(parents=True)
     kept = []
     for step in sorted(steps):
         if (saved / f"step-{step}" / COMPLETE).is_file():
             shutil.copytree(saved / f"step-{step}", SNAPSHOTS_DIR / f"step-{step}")
+            tokenizer.save_pretrained(str(SNAPSHOTS_DIR / f"step-{step}"))
             kept.append(step)
     write_json(SNAPSHOTS_DIR / "index.json", {"steps": kept, "asked": sorted(steps)})
 
@@ -102,7 +104,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     tokenizer.save_pretrained(str(ADAPTER_DIR))
     GenerationConfig(**profile.generation, pad_token_id=tokenizer.pad_token_id,
                      eos_token_id=tokenizer.eos_token_id).save_pretrained(str(ADAPTER_DIR))  # fmt: skip
-    keep_snapshots(output_dir / "snapshots", cfg["snapshot_steps"])
+    keep_snapshots(output_dir / "snapshots", cfg["snapshot_steps"], tokenizer)
     write_json(TRAIN_METRICS, {**train_summary(trainer), "precision": precision})
     shutil.rmtree(output_dir, ignore_errors=True)  # finished: nothing left to resume
     return trainer

@@ -146,7 +146,8 @@ def test_arm_switch_reruns_train_only_directly(repo):
     assert set(json.loads(run(["dvc", "status", "--json"], repo).stdout)) == {"train"}
     set_params(repo, {"train.arm": "nonsense"})
     proc = run([sys.executable, "-m", "stages.train"], repo, check=False)
-    assert proc.returncode != 0 and "train.arm='nonsense': choose one of spelling, format_control" in proc.stderr
+    arms = "spelling, indexed, format_control, positive_control"
+    assert proc.returncode != 0 and f"train.arm='nonsense': choose one of {arms}" in proc.stderr
     run(["git", "checkout", "params.yaml"], repo)
 
 
