@@ -25,6 +25,7 @@ SNAPSHOTS_DIR = Path("models/snapshots")  # adapters at train.snapshot_steps (a 
 CHECKPOINTS = Path("models/checkpoints")
 LIVE_DIR = "dvclive/train"
 TRAIN_METRICS = "metrics/train.json"  # a few numbers for `dvc exp show`; every logged value is in dvclive/train
+VAL_CURVE = "metrics/val_curve.json"  # val accuracy at each evaluation, by training step (not a DVC metric)
 
 
 def train_summary(trainer) -> dict:
@@ -37,6 +38,14 @@ def train_summary(trainer) -> dict:
         "final_train_loss": losses[-1] if losses else None,
         "steps": trainer.state.global_step,
     }
+
+
+def val_curve(trainer) -> dict[str, list]:
+    """Each val evaluation of the run: its step and accuracies (position, count, their mean)."""
+    evals = [e for e in trainer.state.log_history if "eval_val_accuracy" in e]
+    return {"step": [e["step"] for e in evals], "val_accuracy": [e["eval_val_accuracy"] for e in evals],
+            "position": [e["eval_position_accuracy"] for e in evals],
+            "count": [e["eval_count_accuracy"] for e in evals]}  # fmt: skip
 
 
 def keep_snapshots(saved: Path, steps: list[int], tokenizer) -> None:
@@ -106,6 +115,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
                      eos_token_id=tokenizer.eos_token_id).save_pretrained(str(ADAPTER_DIR))  # fmt: skip
     keep_snapshots(output_dir / "snapshots", cfg["snapshot_steps"], tokenizer)
     write_json(TRAIN_METRICS, {**train_summary(trainer), "precision": precision})
+    write_json(VAL_CURVE, val_curve(trainer))
     shutil.rmtree(output_dir, ignore_errors=True)  # finished: nothing left to resume
     return trainer
 

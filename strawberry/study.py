@@ -116,11 +116,18 @@ def outcomes(rows: list[dict]) -> dict[str, dict[str, list]]:
     return groups
 
 
-def val_curve(tsv: str) -> list[list[float]]:
-    """[[step, val accuracy], ...] from dvclive's eval/val_accuracy.tsv."""
-    lines = [line.split("\t") for line in tsv.strip().splitlines()]
-    header = lines[0]
-    return [[int(float(row[header.index("step")])), float(row[header.index("val_accuracy")])] for row in lines[1:]]
+def val_curve(run: dict) -> dict[str, list]:
+    """The run's val evaluations (metrics/val_curve.json). Runs made before train wrote that file have dvclive's
+    eval/val_accuracy.tsv, whose step column counts log calls: their evaluations were every train.eval_steps."""
+    from dvc.exceptions import PathMissingError
+
+    try:
+        return json.loads(load_rev("metrics/val_curve.json", run["rev"]))
+    except PathMissingError:
+        tsv = load_rev("dvclive/train/plots/metrics/eval/val_accuracy.tsv", run["rev"]).strip().splitlines()
+        values = [float(line.split("\t")[-1]) for line in tsv[1:]]
+        every = run["params"]["train.eval_steps"]
+        return {"step": [every * (i + 1) for i in range(len(values))], "val_accuracy": values}
 
 
 def load_rev(path: str, rev: str) -> str:
@@ -136,13 +143,14 @@ def export(name: str) -> Path:
     run = next(r for r in exp_show_runs() if r["name"] == name)
     rows = [json.loads(line) for line in load_rev("eval/predictions.jsonl", run["rev"]).splitlines()]
     details = json.loads(load_rev("metrics/eval_details.json", run["rev"]))
+    curve = val_curve(run)
     snapshot_rows = [json.loads(line) for line in load_rev("eval/snapshot_predictions.jsonl", run["rev"]).splitlines()]
     p = run["params"]
     record = {
         "name": name, "rev": run["rev"], "profile": p["model"], "arm": p["train.arm"], "seed": p["train.seed"],
         "steps": p["train.max_steps"], "params": p, "metrics": run["metrics"], "settings": details["settings"],
         "details": details["test"],
-        "val_curve": val_curve(load_rev("dvclive/train/plots/metrics/eval/val_accuracy.tsv", run["rev"])),
+        "val_curve": [[step, acc] for step, acc in zip(curve["step"], curve["val_accuracy"])],
         "tuned": outcomes([r for r in rows if r["model"] == "tuned"]),
         "base": outcomes([r for r in rows if r["model"] == "base"]),
         "snapshots": {str(step): {"headline": s["headline"],
