@@ -40,7 +40,7 @@ def report_study(args: argparse.Namespace) -> None:
     if not exports:
         sys.exit(f"no study exports of profile {args.model or params['model']}: run `python -m scripts.study run`")
     write_atomic(args.out, report(exports, args.out.parent / "study" / "hard.png", params["train"]["max_steps"],
-                                  args.seeds))  # fmt: skip
+                                  args.seeds, args.dose))  # fmt: skip
     print(f"wrote {args.out} ({len(exports)} runs)")
 
 

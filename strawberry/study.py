@@ -215,18 +215,17 @@ def accuracy_of(cols: dict, task: str, hard_only: bool, field: str = "correct") 
 
 # -- the page --------------------------------------------------------------------------------------------------------
 
-SETTING_LABELS = {"0shot": "direct, 0-shot", "3shot": "direct, 3-shot", "spell_first_3shot": "spell-first, 3-shot"}
-
-
 def label(setting: str) -> str:
-    return SETTING_LABELS.get(setting, setting.replace("_", " "))
+    """"3shot" -> "direct, 3-shot"; "spell_first_3shot" -> "spell-first, 3-shot"."""
+    mode, _, shots = setting.rpartition("_")
+    return f"{mode.replace('_', '-') or 'direct'}, {shots.removesuffix('shot')}-shot"
 
 
 def arm_label(arm: str) -> str:
     return f"{arm} (control)" if arm in CONTROLS else arm
 
 
-def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[int]) -> str:
+def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[int], dose_factor: int) -> str:
     """docs/study.md: every number from the exports."""
     profiles = {r["profile"] for r in exports}
     if len(profiles) != 1:
@@ -254,7 +253,7 @@ def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[in
              "the measure that decides.", "",
              "Runs: " + "; ".join(f"**{a}**: {', '.join(r['name'] for r in by_arm[a])}" for a in arms)
              + (f"; dose-response: {', '.join(r['name'] for r in dose)}" if dose else ""), ""]  # fmt: skip
-    planned = {name for name, _ in plan(profile, seeds, DOSE_FACTOR, default_steps)}
+    planned = {name for name, _ in plan(profile, seeds, dose_factor, default_steps)}
     missing = sorted(planned - {r["name"] for r in exports})
     if missing:
         lines += [f"**Incomplete study**: {len(exports)} of {len(planned)} runs exported; still to run: "

@@ -170,6 +170,7 @@ def test_study_runs_arms_and_seeds_and_aggregates(repo, tmp_path):
     run([sys.executable, "-m", "scripts.study", "report", "--out", str(page), *args], repo)
     text = page.read_text()
     assert "**spelling**: study-tiny-qwen3-spelling-s1" in text and "positive_control (control) − base" in text
+    assert "Incomplete study" not in text
     assert "| spelling − format_control | count | spell-first, 1-shot | hard |" in text
     assert "## Training length (dose-response)" in text and "| step 4 | step 8 |" in text
     shown = {r["name"]: r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))}
