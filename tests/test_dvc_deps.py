@@ -3,6 +3,8 @@ included) and each repo data file those modules name: so that editing any of the
 stage, and nothing else (no stage depends on the whole package)."""
 
 import ast
+import subprocess
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -33,15 +35,23 @@ def imported_modules(tree: ast.AST) -> set[str]:
     return names | {".".join(n.split(".")[:i]) for n in names for i in range(1, n.count(".") + 1)}
 
 
+@cache
+def tracked() -> frozenset[str]:
+    """Files and folders git tracks (what a fresh clone has), so that scratch paths like models/checkpoints/ are
+    not mistaken for inputs."""
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return frozenset(files) | {str(Path(f).parents[i]) for f in files for i in range(len(Path(f).parents) - 1)}
+
+
 def data_files(path: Path, tree: ast.AST, outs: set[str]) -> set[str]:
-    """Repo files a module names in string literals: a repo path ("data/splits/val.jsonl", a stage output or an
-    existing file or folder) or a data file beside the module in its package (schemas/...)."""
+    """Repo files a module names in string literals: a repo path ("data/splits/val.jsonl": a stage output, or a
+    file or folder git tracks) or a data file beside the module in its package (schemas/...)."""
     found = set()
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or not node.value or " " in node.value:
             continue
         text = node.value
-        if "/" in text and not text.startswith("/") and "{" not in text and (text in outs or (ROOT / text).exists()):
+        if "/" in text and not text.startswith("/") and "{" not in text and (text in outs or text in tracked()):
             found.add(text.rstrip("/"))
         elif text.endswith(DATA_SUFFIXES) and "/" not in text:
             found |= {str(p.relative_to(ROOT)) for p in path.parent.rglob(text)}
