@@ -62,7 +62,8 @@ def runs(exp_show: list) -> list[dict]:
 
 
 def exp_show_runs() -> list[dict]:
-    shown = subprocess.run(["dvc", "exp", "show", "--json"], capture_output=True, text=True, check=True).stdout
+    """Every run `dvc exp show` knows, on any commit (-A): a study outlives the commit its first runs started on."""
+    shown = subprocess.run(["dvc", "exp", "show", "--json", "-A"], capture_output=True, text=True, check=True).stdout
     return runs(json.loads(shown))
 
 
