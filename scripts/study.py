@@ -36,9 +36,10 @@ def run_study(args: argparse.Namespace) -> None:
 
 def report_study(args: argparse.Namespace) -> None:
     params = load_params()
-    exports = load_exports(args.model or params["model"])
+    exports = load_exports(args.model)  # every profile's, unless --model: report refuses a mix
     if not exports:
-        sys.exit(f"no study exports of profile {args.model or params['model']}: run `python -m scripts.study run`")
+        sys.exit(f"no study exports{f' of profile {args.model}' if args.model else ''} in metrics/study/: "
+                 "run `python -m scripts.study run`")  # fmt: skip
     write_atomic(args.out, report(exports, args.out.parent / "study" / "hard.png", params["train"]["max_steps"],
                                   args.seeds, args.dose))  # fmt: skip
     print(f"wrote {args.out} ({len(exports)} runs)")
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, text in (("run", "run the planned experiments (skips those already exported)"),
                        ("report", "aggregate the exports into a page")):  # fmt: skip
         p = sub.add_parser(name, help=text)
-        p.add_argument("--model", help="profile (default: params.yaml's model)")
+        p.add_argument("--model", help="profile (run: default params.yaml's model; report: the exports' profile)")
         p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
         p.add_argument("--dose", type=int, default=DOSE_FACTOR, help="dose-response run at this many times the steps "
                        "(0: none)")  # fmt: skip
