@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from scripts.transfer_analysis import report
+from strawberry.generation import letter_multiset
 from strawberry.study import runs
+from strawberry.templates import load_separators
 from tests.conftest import ROOT, VENV_BIN, copy_project, run, set_params
 
 TINY = {
@@ -109,6 +111,11 @@ def test_every_arm_has_training_data_of_the_same_size(repo):
     positive = [json.loads(line) for line in (repo / "data/splits/train_positive_control.jsonl").open()]
     assert {r["meta"]["task"] for r in positive} == {"position", "count"}
     assert not {r["meta"]["word"] for r in positive} & eval_words  # never a val/test word
+    joiners = {n: s.joiner for n, s in load_separators(repo / "data/templates").items()}
+    for record in map(json.loads, (repo / "data/splits/train_format_control.jsonl").open()):
+        joiner = joiners[record["meta"]["separator"]]
+        letters = record["output"].split(joiner) if joiner else list(record["output"])
+        assert letter_multiset("".join(letters)) != letter_multiset(record["meta"]["word"]), record
     indexed = json.loads((repo / "data/splits/train_indexed.jsonl").read_text().splitlines()[0])
     assert indexed["output"].startswith("1: ") or indexed["meta"]["direction"] == "reverse"
 
@@ -187,7 +194,7 @@ def test_study_plan():
     todo = plan("qwen25-coder-05b", [1, 2, 3], 4, 80)
     names = [name for name, _ in todo]
     assert len(names) == 13 and names[:2] == ["study-qwen25-coder-05b-spelling-s1", "study-qwen25-coder-05b-indexed-s1"]
-    assert {n.split("-s")[0].removeprefix("study-qwen25-coder-05b-") for n in names[:12]} == {
+    assert {n.rsplit("-s", 1)[0].removeprefix("study-qwen25-coder-05b-") for n in names[:12]} == {
         "spelling", "indexed", "positive_control", "format_control"}  # fmt: skip
     dose = ["model=qwen25-coder-05b", "train.arm=spelling", "train.seed=1", "train.max_steps=320",
             "train.patience=320", "train.snapshot_steps=[80,160,320]"]  # fmt: skip

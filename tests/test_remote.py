@@ -49,9 +49,9 @@ def test_push_wipe_pull_is_byte_identical(built):
         committed = (built / ".dvc" / "config").read_text()
         assert "testing" not in committed and "127.0.0.1" not in committed  # secrets stay in config.local
         before = digests(built)
-        assert len(before) == 9  # tokens (2), generated (3), splits (4)
+        assert len(before) == 13  # tokens (2), generated (5), splits (6)
         run(["dvc", "push"], built)
-        assert s3.object_count() >= 9
+        assert s3.object_count() >= 13
         wipe(built)
         run(["dvc", "pull", "--with-deps", "analyze"], built)
         assert digests(built) == before
@@ -73,7 +73,7 @@ def test_interrupted_push_then_retry_loses_nothing(built):
         s3.thaw()
         partial = s3.object_count()
         run(["dvc", "push"], built, timeout=300)  # retry
-        assert s3.object_count() >= max(partial, 9)
+        assert s3.object_count() >= max(partial, 13)
         wipe(built)
         run(["dvc", "pull", "--with-deps", "analyze"], built)
         assert digests(built) == before
