@@ -11,6 +11,14 @@ if ! command -v prometheus >/dev/null; then
     echo "setup: no prometheus binary and no root apt-get: tests/test_monitoring.py will be skipped" >&2
   fi
 fi
+# SkyPilot's task loader for tests/test_cells.py, in a venv of its own (requirements-sky.txt says why).
+sky_want=$(sha256sum requirements-sky.txt | cut -d' ' -f1)
+if [ ! -f .venv-sky/.requirements.sha256 ] || [ "$(cat .venv-sky/.requirements.sha256)" != "$sky_want" ]; then
+  echo "setup: installing SkyPilot into .venv-sky" >&2
+  [ -x .venv-sky/bin/python ] || python3 -m venv .venv-sky
+  .venv-sky/bin/pip install -q -r requirements-sky.txt
+  echo "$sky_want" > .venv-sky/.requirements.sha256
+fi
 stamp=.venv/.requirements.sha256
 want=$(cat requirements.txt requirements-serve.txt requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi

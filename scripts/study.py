@@ -1,6 +1,12 @@
 """The study: arms x seeds + a dose-response run as DVC experiments, then the page that aggregates them.
 
+One machine, one run after another:
     .venv/bin/python -m scripts.study run [--model qwen25-coder-05b] [--seeds 1 2 3] [--dose 4]
+Many GPUs, one cell (= one experiment) per job (docs/experiments.md; deploy/k8s/study-job.yaml, deploy/skypilot/):
+    python -m scripts.study cells [--model qwen3-4b | --grid grids/lora-rank.yaml]   # list the cells
+    python -m scripts.study cell --index N [same options]      # or $CELL_INDEX: pull, exp run, exp push
+    python -m scripts.study pull [same options]                # fetch finished cells and export them
+Then:
     .venv/bin/python -m scripts.study report [--out docs/study.md] [--model qwen25-coder-05b]
 
 `run` starts one `dvc exp run --temp` per planned run (strawberry.study.plan) and exports each finished run to
@@ -14,24 +20,51 @@ import subprocess
 import sys
 from pathlib import Path
 
+from strawberry.cells import cell_index, grid_cells, pull_cells, run_cell, study_cells
 from strawberry.jsonl import write_atomic
 from strawberry.params import load_params
-from strawberry.study import DOSE_FACTOR, exp_show_runs, export, exported, load_exports, plan, report
+from strawberry.study import DOSE_FACTOR, exp_show_runs, export, exported, load_exports, report
+
+
+def planned_cells(args: argparse.Namespace) -> list:
+    if getattr(args, "grid", None):
+        return grid_cells(args.grid)
+    params = load_params()
+    return study_cells(args.model or params["model"], args.seeds, args.dose, params["train"]["max_steps"])
 
 
 def run_study(args: argparse.Namespace) -> None:
-    params = load_params()
-    todo = plan(args.model or params["model"], args.seeds, args.dose, params["train"]["max_steps"])
-    for i, (name, overrides) in enumerate(todo, 1):
+    todo = planned_cells(args)
+    for i, cell in enumerate(todo, 1):
+        name = cell.name
         if exported(name).is_file():
             print(f"[{i}/{len(todo)}] {name}: already exported to {exported(name)}, skipped", flush=True)
             continue
-        print(f"[{i}/{len(todo)}] {name}: dvc exp run --temp {' '.join('-S ' + o for o in overrides)}", flush=True)
+        print(f"[{i}/{len(todo)}] {name}: dvc exp run --temp {' '.join('-S ' + o for o in cell.overrides)}",
+              flush=True)  # fmt: skip
         if name not in {r["name"] for r in exp_show_runs()}:
-            command = ["dvc", "exp", "run", "--temp", "-n", name] + [a for o in overrides for a in ("-S", o)]
+            command = ["dvc", "exp", "run", "--temp", "-n", name] + [a for o in cell.overrides for a in ("-S", o)]
             if subprocess.run(command).returncode != 0:
                 sys.exit(f"{name} failed; the experiments before it are kept (rerun to resume)")
         print(f"[{i}/{len(todo)}] {name}: exported to {export(name)} (commit it)", flush=True)
+
+
+def list_cells(args: argparse.Namespace) -> None:
+    cells = planned_cells(args)
+    for i, cell in enumerate(cells):
+        print(f"{i}\t{cell.name}\t{' '.join(cell.overrides)}")
+    print(f"{len(cells)} cells: set the Job's completions (or launch indices 0 .. {len(cells) - 1})", file=sys.stderr)
+
+
+def one_cell(args: argparse.Namespace) -> None:
+    cells = planned_cells(args)
+    run_cell(cells[cell_index(args.index, len(cells))], args.git_remote)
+
+
+def pull(args: argparse.Namespace) -> None:
+    done, missing = pull_cells(planned_cells(args), args.git_remote)
+    print(f"exported {len(done)} cells to metrics/study/ (commit them)"
+          + (f"; not on {args.git_remote} yet: {', '.join(missing)}" if missing else ""))  # fmt: skip
 
 
 def report_study(args: argparse.Namespace) -> None:
@@ -45,19 +78,36 @@ def report_study(args: argparse.Namespace) -> None:
     print(f"wrote {args.out} ({len(exports)} runs)")
 
 
-def main(argv: list[str] | None = None) -> None:
+COMMANDS = {
+    "run": (run_study, "run the planned experiments here, one after another (skips those already exported)"),
+    "cells": (list_cells, "list the cells: index, experiment name, -S overrides"),
+    "cell": (one_cell, "run one cell (--index or $CELL_INDEX) and push it to the remotes; done cells exit at once"),
+    "pull": (pull, "fetch every finished cell from the remotes and export it to metrics/study/"),
+    "report": (report_study, "aggregate the exports into a page"),
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("run", "run the planned experiments (skips those already exported)"),
-                       ("report", "aggregate the exports into a page")):  # fmt: skip
+    for name, (_, text) in COMMANDS.items():
         p = sub.add_parser(name, help=text)
-        p.add_argument("--model", help="profile (run: default params.yaml's model; report: the exports' profile)")
+        p.add_argument("--model", help="profile (default: params.yaml's model; report: the exports' profile)")
         p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
         p.add_argument("--dose", type=int, default=DOSE_FACTOR, help="dose-response run at this many times the steps "
                        "(0: none)")  # fmt: skip
+        if name in ("cells", "cell", "pull"):
+            p.add_argument("--grid", type=Path, help="a grid file (grids/*.yaml) instead of the study's plan")
+        if name in ("cell", "pull"):
+            p.add_argument("--git-remote", default="origin", help="the git remote that holds the cells' experiments")
+    sub.choices["cell"].add_argument("--index", type=int, help="the cell to run (default: $CELL_INDEX)")
     sub.choices["report"].add_argument("--out", type=Path, default=Path("docs/study.md"))
-    args = parser.parse_args(argv)
-    run_study(args) if args.command == "run" else report_study(args)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    COMMANDS[args.command][0](args)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Stage train: LoRA fine-tuning on spelling (train split), early-stopped on val position/count accuracy."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +23,8 @@ TRAIN_FILES = {  # train.arm -> its training file (data/splits, all of the same 
 VAL = "data/splits/val.jsonl"
 ADAPTER_DIR = Path("models/adapter")
 SNAPSHOTS_DIR = Path("models/snapshots")  # adapters at train.snapshot_steps (a dose-response run)
-CHECKPOINTS = Path("models/checkpoints")
+# Checkpoints are not outputs: a run resumes from them. On a spot machine, point this at a volume that outlives it.
+CHECKPOINTS = Path(os.environ.get("STRAWBERRY_CHECKPOINTS", "models/checkpoints"))
 LIVE_DIR = "dvclive/train"
 TRAIN_METRICS = "metrics/train.json"  # a few numbers for `dvc exp show`; every logged value is in dvclive/train
 VAL_CURVE = "metrics/val_curve.json"  # val accuracy at each evaluation, by training step (not a DVC metric)

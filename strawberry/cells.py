@@ -1,0 +1,147 @@
+"""One cell = one experiment, for an engine that fans a study or a grid out over many GPUs (a Kubernetes Indexed
+Job, SkyPilot managed jobs, a shell loop over the GPUs of one machine).
+
+A cell runs in its own git clone: it pulls the data from the DVC remote, runs `dvc exp run -n NAME -S ...` in the
+clone's workspace, and pushes the experiment (git refs to the git remote; outputs and run cache to the DVC remote).
+DVC stays the record: `study pull` brings every finished cell back as an ordinary experiment. A cell whose
+experiment is already on the git remote exits at once, so an engine may start a cell again at no cost; a cell
+killed mid-run and started again resumes training from the last complete checkpoint when the checkpoint folder
+(`STRAWBERRY_CHECKPOINTS`) is on a volume that outlived it.
+
+DVC's own auto-push (`DVC_EXP_AUTO_PUSH`) is not used: it turns a failed push into a warning and exits 0, which
+would mark a cell done whose results are lost. Here a failed push fails the cell, and the engine retries it.
+"""
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from strawberry.study import exported, plan
+
+GIT_REMOTE = "origin"
+INDEX_ENV = "CELL_INDEX"  # set by the engine: the Job from the pod's completion index, SkyPilot by --env
+DATA_TARGET = "analyze"  # the last data stage: pulling it with its dependencies gets every data output
+
+
+@dataclass(frozen=True)
+class Cell:
+    name: str
+    overrides: list[str]  # dvc exp run -S values
+
+
+def study_cells(profile: str, seeds: list[int], dose_factor: int, default_steps: int) -> list[Cell]:
+    """The study's runs (strawberry.study.plan), in its order: cell i is the plan's run i."""
+    return [Cell(name, overrides) for name, overrides in plan(profile, seeds, dose_factor, default_steps)]
+
+
+def grid_cells(path: Path) -> list[Cell]:
+    """Every combination of a grid file, in the file's order:
+
+        name: rank                      # cells are named grid-rank-r4-seed1, ...
+        set: {model: qwen3-4b}          # the same in every cell
+        grid:                           # every combination of these values
+          lora.r: [4, 8, 16, 32]
+          train.seed: [1, 2, 3]
+    """
+    try:
+        spec = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise SystemExit(f"{path}: cannot read the grid file: {e}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("grid"), dict) or not spec["grid"]:
+        raise SystemExit(f"{path}: a grid file needs `grid:`, a mapping of params.yaml keys to lists of values")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", str(spec.get("name", ""))):
+        raise SystemExit(f"{path}: `name:` must be letters, digits, - or _ (it names every cell's experiment)")
+    for key, values in spec["grid"].items():
+        if not isinstance(values, list) or not values:
+            raise SystemExit(f"{path}: grid key {key!r} needs a non-empty list of values")
+    fixed = [f"{k}={v}" for k, v in (spec.get("set") or {}).items()]
+    cells = []
+    for combo in itertools.product(*spec["grid"].values()):
+        pairs = list(zip(spec["grid"], combo))
+        label = "-".join(f"{k.rsplit('.', 1)[-1]}{v}" for k, v in pairs)
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"grid-{spec['name']}-{label}")
+        cells.append(Cell(name, fixed + [f"{k}={v}" for k, v in pairs]))
+    return cells
+
+
+def cell_index(index: int | None, count: int) -> int:
+    """--index, else $CELL_INDEX; refused outside 0..count-1."""
+    if index is None:
+        if not os.environ.get(INDEX_ENV, "").strip():
+            raise SystemExit(f"no cell index: pass --index N or set {INDEX_ENV} (0 .. {count - 1})")
+        try:
+            index = int(os.environ[INDEX_ENV])
+        except ValueError:
+            raise SystemExit(f"{INDEX_ENV}={os.environ[INDEX_ENV]!r} is not a whole number") from None
+    if not 0 <= index < count:
+        raise SystemExit(f"cell index {index} is out of range: this plan has {count} cells (0 .. {count - 1})")
+    return index
+
+
+def dvc(*args: str, capture: bool = False) -> subprocess.CompletedProcess:
+    """A dvc command; on failure the cell stops with the command and its output (exit 1: the engine retries)."""
+    proc = subprocess.run(["dvc", *args], capture_output=capture, text=True)
+    if proc.returncode != 0:
+        detail = f"\n{proc.stdout}{proc.stderr}" if capture else ""
+        raise SystemExit(f"`dvc {' '.join(args)}` failed ({proc.returncode}){detail}")
+    return proc
+
+
+def experiment_names(git_remote: str | None = None) -> set[str]:
+    """Experiments on the git remote (or in this clone), on any baseline commit."""
+    listed = dvc("exp", "list", *([git_remote] if git_remote else []), "-A", "--name-only", capture=True).stdout
+    return {line.strip() for line in listed.splitlines() if line.strip()}
+
+
+def run_cell(cell: Cell, git_remote: str = GIT_REMOTE) -> str:
+    """Run one cell to the end; returns what happened ("on the remote already", "pushed")."""
+    say = lambda text: print(f"cell {cell.name}: {text}", flush=True)  # noqa: E731
+    if cell.name in experiment_names(git_remote):
+        say(f"already on {git_remote}: nothing to do")
+        return "on the remote already"
+    say(f"dvc pull --with-deps {DATA_TARGET} --run-cache (the data; the base model's answers once a cell pushed them)")
+    pulled = subprocess.run(["dvc", "pull", "--with-deps", DATA_TARGET, "--run-cache"])
+    if pulled.returncode != 0:
+        raise SystemExit(f"cell {cell.name}: `dvc pull` failed: push the data stages' outputs first (`dvc repro "
+                         f"{DATA_TARGET} && dvc push` on the commit the cells run) and check the DVC remote's "
+                         "credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL)")  # fmt: skip
+    if cell.name in experiment_names():
+        say("finished in this clone before (its push failed): pushing it")
+    else:
+        say(f"dvc exp run -n {cell.name} {' '.join('-S ' + o for o in cell.overrides)}")
+        dvc("exp", "run", "-n", cell.name, *[a for o in cell.overrides for a in ("-S", o)])
+    say(f"dvc exp push --run-cache {git_remote} {cell.name}")
+    dvc("exp", "push", "--run-cache", git_remote, cell.name)
+    say(f"pushed to {git_remote} and the DVC remote")
+    return "pushed"
+
+
+def pull_cells(cells: list[Cell], git_remote: str = GIT_REMOTE) -> tuple[list[str], list[str]]:
+    """Fetch every finished cell's experiment from the remotes and export it to metrics/study/ (the committed
+    record); cells already exported are left alone. Returns (exported now, not on the remote yet)."""
+    from strawberry.study import export
+
+    on_remote = experiment_names(git_remote)
+    missing = [c.name for c in cells if c.name not in on_remote and not exported(c.name).is_file()]
+    todo = [c.name for c in cells if c.name in on_remote and not exported(c.name).is_file()]
+    if todo:
+        print(f"dvc exp pull {git_remote} {' '.join(todo)}", flush=True)
+        dvc("exp", "pull", git_remote, *todo)
+    for name in todo:
+        print(f"{name}: exported to {export(name)}", flush=True)
+    return todo, missing
+
+
+def cell_command(model: str, seeds: list[int], dose_factor: int, grid: str | None = None) -> list[str]:
+    """The command one cell runs: the Kubernetes Job and the SkyPilot task run this (tests/test_cells.py checks),
+    with the index from $CELL_INDEX."""
+    if grid:
+        return [sys.executable, "-m", "scripts.study", "cell", "--grid", grid]
+    return [sys.executable, "-m", "scripts.study", "cell", "--model", model, "--seeds", *map(str, seeds),
+            "--dose", str(dose_factor)]  # fmt: skip

@@ -1,0 +1,188 @@
+"""One cell = one experiment, run as a pod or a SkyPilot job would run it: two cells at once in their own clones of
+a bare git origin, against a real S3 server (moto) as the DVC remote, configured only by environment variables (as
+a Kubernetes Secret gives them); one cell is killed mid-training and started again in a fresh clone (a new pod) with
+the checkpoint folder kept; a third clone pulls and reports both. The deployment files run the same command."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.study import parse_args
+from strawberry.cells import INDEX_ENV, cell_command, cell_index, grid_cells
+from tests.conftest import ROOT, VENV_BIN, copy_project, run, set_params
+from tests.s3server import CREDENTIALS, s3_server
+from tests.test_pipeline_model import TINY
+
+STUDY = {"model": "tiny-qwen3", "seeds": [1], "dose_factor": 0}  # 4 cells: the arms at seed 1
+JOB = ROOT / "deploy/k8s/study-job.yaml"
+SKY_TASK = ROOT / "deploy/skypilot/study-cell.yaml"
+SKY_PYTHON = ROOT / ".venv-sky/bin/python"  # SkyPilot pins uvicorn below LitServe's: its own venv (setup.sh)
+
+
+def cell_env(s3_endpoint: str, home: Path, **extra: str) -> dict[str, str]:
+    """What a pod has: the DVC remote's credentials and endpoint in the environment, no git identity, no config."""
+    home.mkdir(exist_ok=True)
+    (home / "gitconfig").write_text("")
+    return {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "HF_HUB_OFFLINE": "1",
+            "AWS_ENDPOINT_URL": s3_endpoint, "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+            "GIT_CONFIG_GLOBAL": str(home / "gitconfig"), **extra}  # fmt: skip
+
+
+def start_cell(clone: Path, index: int, env: dict, log: Path | None) -> subprocess.Popen:
+    command = cell_command(STUDY["model"], STUDY["seeds"], STUDY["dose_factor"])
+    out = open(log, "w") if log else subprocess.PIPE  # noqa: SIM115 (closed by the child's exit)
+    return subprocess.Popen(command, cwd=clone, env={**env, INDEX_ENV: str(index)}, stdout=out,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+
+
+def clone(origin: Path, dest: Path) -> Path:
+    run(["git", "clone", "-q", str(origin), str(dest)], dest.parent)  # what the Job's init container does
+    run(["git", "checkout", "-q", "main"], dest)
+    return dest
+
+
+def remote_experiments(origin: Path) -> set[str]:
+    refs = run(["git", "ls-remote", str(origin), "refs/exps/*"], origin).stdout.split()
+    return {ref.rsplit("/", 1)[-1] for ref in refs if ref.startswith("refs/exps/")}
+
+
+def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp_path):
+    origin = tmp_path / "origin.git"
+    run(["git", "init", "-q", "--bare", str(origin)], tmp_path)
+    a = copy_project(tmp_path / "a")
+    set_params(a, {k: v for k, v in TINY.items() if k != "model"})
+    with s3_server() as s3:
+        env = cell_env(s3.endpoint, tmp_path / "home")
+        # Whoever starts the study: data stages once, code + lock to git, data to the DVC remote.
+        for command in (["dvc", "repro", "analyze"], ["git", "add", "-A"], ["git", "commit", "-qm", "tiny study"],
+                        ["git", "push", "-q", str(origin), "HEAD:main"], ["dvc", "push"]):  # fmt: skip
+            subprocess.run(command, cwd=a, env=env, check=True, capture_output=True, timeout=600)
+
+        # Two pods at once: cell 0 runs through; cell 1 is killed after its first checkpoint (a spot preemption).
+        kept = tmp_path / "checkpoints"  # the volume that outlives a pod
+        first = start_cell(clone(origin, tmp_path / "b"), 0, env, tmp_path / "b.log")
+        doomed = start_cell(clone(origin, tmp_path / "c"), 1, {**env, "STRAWBERRY_CHECKPOINTS": str(kept)}, None)
+        seen = []
+        for line in doomed.stdout:
+            seen.append(line)
+            if "checkpoint saved:" in line:  # after a progress bar on the same line
+                os.killpg(doomed.pid, signal.SIGKILL)  # the whole pod: cell, dvc and the training stage
+                break
+        doomed.wait(timeout=60)
+        assert doomed.returncode == -signal.SIGKILL, "".join(seen)[-3000:]
+        assert "study-tiny-qwen3-indexed-s1" not in remote_experiments(origin)
+
+        # The engine starts cell 1 again: a new pod, a fresh clone, the same checkpoint volume.
+        again = start_cell(clone(origin, tmp_path / "c2"), 1, {**env, "STRAWBERRY_CHECKPOINTS": str(kept)},
+                           tmp_path / "c2.log")  # fmt: skip
+        for proc, log in ((first, tmp_path / "b.log"), (again, tmp_path / "c2.log")):
+            assert proc.wait(timeout=1200) == 0, log.read_text()[-4000:]
+        resumed = (tmp_path / "c2.log").read_text()
+        assert "resuming from" in resumed and "checkpoint-2" in resumed, resumed[-4000:]
+        assert "Running stage 'extract_tokens'" not in resumed  # the data came from the DVC remote
+        assert {"study-tiny-qwen3-spelling-s1", "study-tiny-qwen3-indexed-s1"} <= remote_experiments(origin)
+
+        # A finished cell started again exits at once and runs nothing.
+        clock = time.monotonic()
+        rerun = start_cell(tmp_path / "b", 0, env, tmp_path / "b2.log")
+        assert rerun.wait(timeout=120) == 0
+        log = (tmp_path / "b2.log").read_text()
+        assert "already on origin" in log and "Running stage" not in log, log
+        print(f"\nrerun of a finished cell: {time.monotonic() - clock:.1f} s")
+
+        # A third clone fetches both from the remotes, exports them and writes the report.
+        d = clone(origin, tmp_path / "d")
+        study = ["--model", STUDY["model"], "--seeds", "1", "--dose", "0"]
+        pulled = subprocess.run(["python", "-m", "scripts.study", "pull", *study], cwd=d, env=env, text=True,
+                                capture_output=True, timeout=600)  # fmt: skip
+        assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+        assert (
+            "not on origin yet: study-tiny-qwen3-positive_control-s1, study-tiny-qwen3-format_control-s1"
+            in pulled.stdout
+        ), pulled.stdout
+        exports = {p.stem: json.loads(p.read_text()) for p in (d / "metrics/study").glob("study-*.json")}
+        assert set(exports) == {"study-tiny-qwen3-spelling-s1", "study-tiny-qwen3-indexed-s1"}
+        assert {e["arm"] for e in exports.values()} == {"spelling", "indexed"}
+        assert all(e["profile"] == "tiny-qwen3" and e["tuned"] and e["base"] for e in exports.values())
+        reported = subprocess.run(["python", "-m", "scripts.study", "report", *study], cwd=d, env=env, text=True,
+                                  capture_output=True, timeout=600)  # fmt: skip
+        assert reported.returncode == 0, reported.stdout + reported.stderr
+        page = (d / "docs/study.md").read_text()
+        assert "study-tiny-qwen3-spelling-s1" in page and "study-tiny-qwen3-indexed-s1" in page
+
+
+def test_cell_index_comes_from_the_flag_or_the_environment(monkeypatch):
+    monkeypatch.delenv(INDEX_ENV, raising=False)
+    with pytest.raises(SystemExit, match="pass --index N or set CELL_INDEX"):
+        cell_index(None, 13)
+    monkeypatch.setenv(INDEX_ENV, "12")
+    assert cell_index(None, 13) == 12 and cell_index(3, 13) == 3
+    with pytest.raises(SystemExit, match="out of range: this plan has 13 cells"):
+        cell_index(13, 13)
+    monkeypatch.setenv(INDEX_ENV, "x")
+    with pytest.raises(SystemExit, match="is not a whole number"):
+        cell_index(None, 13)
+
+
+def test_grid_file_gives_every_combination(tmp_path):
+    grid = tmp_path / "g.yaml"
+    grid.write_text("name: rank\nset: {model: qwen3-4b}\ngrid:\n  lora.r: [4, 8]\n  train.seed: [1, 2, 3]\n")
+    cells = grid_cells(grid)
+    assert len(cells) == 6 and cells[0].name == "grid-rank-r4-seed1" and cells[-1].name == "grid-rank-r8-seed3"
+    assert cells[1].overrides == ["model=qwen3-4b", "lora.r=4", "train.seed=2"]
+    committed = grid_cells(ROOT / "grids/lora-rank.yaml")
+    assert len({c.name for c in committed}) == len(committed) > 1
+    grid.write_text("name: rank\ngrid:\n  lora.r: 4\n")
+    with pytest.raises(SystemExit, match=r"g.yaml: grid key 'lora.r' needs a non-empty list"):
+        grid_cells(grid)
+
+
+def study_job() -> dict:
+    return next(doc for doc in yaml.safe_load_all(JOB.read_text()) if doc["kind"] == "Job")
+
+
+def job_container() -> dict:
+    return next(c for c in study_job()["spec"]["template"]["spec"]["containers"] if c["name"] == "cell")
+
+
+def test_the_job_and_the_skypilot_task_run_the_tested_cell_command():
+    """The Job's container and the SkyPilot task run `python -m scripts.study cell` with arguments scripts.study
+    accepts, the same in both, the index from $CELL_INDEX; the test above runs that command (cell_command)."""
+    job = study_job()
+    command = job_container()["command"]
+    tested = cell_command("qwen3-4b", [1, 2, 3], 4)
+    assert command == ["python", *tested[1:]], command
+    args = parse_args(command[3:])
+    assert args.command == "cell" and args.index is None  # from the environment
+    env = {e["name"]: e for e in job_container()["env"]}
+    assert (
+        env[INDEX_ENV]["valueFrom"]["fieldRef"]["fieldPath"]
+        == "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+    )
+    # completions = the cells of that command's plan
+    listed = subprocess.run(command[:3] + ["cells", *command[4:]], cwd=ROOT, capture_output=True, text=True,
+                            check=True, env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"})  # fmt: skip
+    assert job["spec"]["completions"] == len(listed.stdout.splitlines()) == 13
+    assert job["spec"]["completionMode"] == "Indexed" and job["spec"]["backoffLimitPerIndex"] >= 1
+    sky = yaml.safe_load(SKY_TASK.read_text())
+    assert sky["run"].strip().splitlines()[-1] == " ".join(command), sky["run"]  # after `cd` into the clone
+    assert INDEX_ENV in sky["envs"] and sky["envs"]["STRAWBERRY_CHECKPOINTS"] in sky["file_mounts"]
+
+
+def test_skypilot_loads_the_task_offline():
+    """SkyPilot's own task loader (its schema check included) reads the task and resolves its resources."""
+    code = ("import sky, sys; t = sky.Task.from_yaml(sys.argv[1]); r = next(iter(t.resources)); print(t.run.strip()); "
+            "print(r.accelerators, r.use_spot, sorted(t.envs), sorted(t.storage_mounts))")  # fmt: skip
+    out = subprocess.run([SKY_PYTHON, "-c", code, SKY_TASK], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    run_line, resources = out.stdout.strip().splitlines()[-2:]
+    assert run_line == " ".join(job_container()["command"])
+    assert resources.startswith("{'H100': 1} True") and INDEX_ENV in resources
+    assert "['/checkpoints']" in resources
