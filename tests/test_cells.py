@@ -79,14 +79,17 @@ def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp
         assert doomed.returncode == -signal.SIGKILL, "".join(seen)[-3000:]
         assert "study-tiny-qwen3-indexed-s1" not in remote_experiments(origin)
 
+        assert first.wait(timeout=1200) == 0, (tmp_path / "b.log").read_text()[-4000:]
+
         # The engine starts cell 1 again: a new pod, a fresh clone, the same checkpoint volume.
         again = start_cell(clone(origin, tmp_path / "c2"), 1, {**env, "STRAWBERRY_CHECKPOINTS": str(kept)},
                            tmp_path / "c2.log")  # fmt: skip
-        for proc, log in ((first, tmp_path / "b.log"), (again, tmp_path / "c2.log")):
-            assert proc.wait(timeout=1200) == 0, log.read_text()[-4000:]
+        assert again.wait(timeout=1200) == 0, (tmp_path / "c2.log").read_text()[-4000:]
         resumed = (tmp_path / "c2.log").read_text()
         assert "resuming from" in resumed and "checkpoint-2" in resumed, resumed[-4000:]
         assert "Running stage 'extract_tokens'" not in resumed  # the data came from the DVC remote
+        # the base model's answers came from the run cache cell 0 pushed: computed once for both
+        assert "Running stage 'evaluate_base'" not in resumed, resumed[-4000:]
         assert {"study-tiny-qwen3-spelling-s1", "study-tiny-qwen3-indexed-s1"} <= remote_experiments(origin)
 
         # A finished cell started again exits at once and runs nothing.
