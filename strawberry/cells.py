@@ -114,8 +114,9 @@ def run_cell(cell: Cell, git_remote: str = GIT_REMOTE) -> str:
     if cell.name in experiment_names():
         say("finished in this clone before (its push failed): pushing it")
     else:
-        say(f"dvc exp run -n {cell.name} {' '.join('-S ' + o for o in cell.overrides)}")
-        dvc("exp", "run", "-n", cell.name, *[a for o in cell.overrides for a in ("-S", o)])
+        say(f"dvc exp run --pull -n {cell.name} {' '.join('-S ' + o for o in cell.overrides)}")
+        # --pull: a stage found in the run cache (the base model's answers) gets its outputs from the DVC remote
+        dvc("exp", "run", "--pull", "-n", cell.name, *[a for o in cell.overrides for a in ("-S", o)])
     say(f"dvc exp push --run-cache {git_remote} {cell.name}")
     dvc("exp", "push", "--run-cache", git_remote, cell.name)
     say(f"pushed to {git_remote} and the DVC remote")

@@ -119,6 +119,14 @@ def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp
         assert reported.returncode == 0, reported.stdout + reported.stderr
         page = (d / "docs/study.md").read_text()
         assert "study-tiny-qwen3-spelling-s1" in page and "study-tiny-qwen3-indexed-s1" in page
+        # ... and uses a pulled run as any experiment: compare it, bring its adapter into the workspace.
+        diff = subprocess.run(["dvc", "metrics", "diff", "--all", "HEAD", "study-tiny-qwen3-spelling-s1"], cwd=d,
+                              env=env, text=True, capture_output=True, check=True).stdout  # fmt: skip
+        assert any("position.0shot.tuned" in line for line in diff.splitlines()), diff[-3000:]
+        subprocess.run(["dvc", "exp", "apply", "study-tiny-qwen3-spelling-s1"], cwd=d, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        assert (d / "models/adapter/adapter_model.safetensors").is_file()
+        assert json.loads((d / "metrics/eval.json").read_text())["profile"] == "tiny-qwen3"
 
 
 def test_cell_index_comes_from_the_flag_or_the_environment(monkeypatch):

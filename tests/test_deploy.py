@@ -19,7 +19,7 @@ from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
 DOCKERFILES = ["Dockerfile", "Dockerfile.cuda"]
-MANIFESTS = ["k8s/api.yaml", "k8s/prometheus.yaml", "k8s/gpu/vllm.yaml"]
+MANIFESTS = ["k8s/api.yaml", "k8s/prometheus.yaml", "k8s/gpu/vllm.yaml", "k8s/study-job.yaml"]
 BIN = Path(sys.executable).parent
 
 
