@@ -40,10 +40,9 @@ def run_study(args: argparse.Namespace) -> None:
         if exported(name).is_file():
             print(f"[{i}/{len(todo)}] {name}: already exported to {exported(name)}, skipped", flush=True)
             continue
-        print(f"[{i}/{len(todo)}] {name}: dvc exp run --temp {' '.join('-S ' + o for o in cell.overrides)}",
-              flush=True)  # fmt: skip
+        print(f"[{i}/{len(todo)}] {name}: dvc exp run --temp {' '.join(cell.set_args)}", flush=True)
         if name not in {r["name"] for r in exp_show_runs()}:
-            command = ["dvc", "exp", "run", "--temp", "-n", name] + [a for o in cell.overrides for a in ("-S", o)]
+            command = ["dvc", "exp", "run", "--temp", "-n", name, *cell.set_args]
             if subprocess.run(command).returncode != 0:
                 sys.exit(f"{name} failed; the experiments before it are kept (rerun to resume)")
         print(f"[{i}/{len(todo)}] {name}: exported to {export(name)} (commit it)", flush=True)

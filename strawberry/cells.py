@@ -34,6 +34,11 @@ class Cell:
     name: str
     overrides: list[str]  # dvc exp run -S values
 
+    @property
+    def set_args(self) -> list[str]:
+        """The overrides as `dvc exp run` arguments: -S a=1 -S b=2."""
+        return [arg for o in self.overrides for arg in ("-S", o)]
+
 
 def study_cells(profile: str, seeds: list[int], dose_factor: int, default_steps: int) -> list[Cell]:
     """The study's runs (strawberry.study.plan), in its order: cell i is the plan's run i."""
@@ -114,9 +119,9 @@ def run_cell(cell: Cell, git_remote: str = GIT_REMOTE) -> str:
     if cell.name in experiment_names():
         say("finished in this clone before (its push failed): pushing it")
     else:
-        say(f"dvc exp run --pull -n {cell.name} {' '.join('-S ' + o for o in cell.overrides)}")
+        say(f"dvc exp run --pull -n {cell.name} {' '.join(cell.set_args)}")
         # --pull: a stage found in the run cache (the base model's answers) gets its outputs from the DVC remote
-        dvc("exp", "run", "--pull", "-n", cell.name, *[a for o in cell.overrides for a in ("-S", o)])
+        dvc("exp", "run", "--pull", "-n", cell.name, *cell.set_args)
     say(f"dvc exp push --run-cache {git_remote} {cell.name}")
     dvc("exp", "push", "--run-cache", git_remote, cell.name)
     say(f"pushed to {git_remote} and the DVC remote")
