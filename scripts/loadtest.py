@@ -3,7 +3,8 @@
     .venv/bin/python -m scripts.serve &                                     # in another shell
     .venv/bin/python -m scripts.loadtest --url http://127.0.0.1:8000 --users 16 --requests 400 --time 300
 
-Prints requests/s, p50/p95/p99 latency and the error rate, and writes them as JSON (--out).
+Prints requests/s, p50/p95/p99 latency and the error rate, and writes them as JSON (--out). Against a server with
+API keys, put one in $STRAWBERRY_API_KEY (not on the command line, where shell history keeps it).
 """
 
 import argparse
@@ -37,7 +38,11 @@ def sample_request(rng: random.Random, model: str) -> tuple[str, dict]:
     return path, body
 
 
-def run_load(url: str, users: int, requests: int, seconds: int, model: str = "tuned") -> dict:
+API_KEY_ENV = "STRAWBERRY_API_KEY"
+
+
+def run_load(url: str, users: int, requests: int, seconds: int, model: str = "tuned", api_key: str | None = None
+             ) -> dict:  # fmt: skip
     """One bounded locust run against `url`; its aggregated figures."""
     if urlparse(url).hostname not in LOCAL_HOSTS:
         raise ValueError(f"--url {url}: the load test only targets localhost (127.0.0.1, localhost, ::1)")
@@ -45,6 +50,7 @@ def run_load(url: str, users: int, requests: int, seconds: int, model: str = "tu
         env = os.environ | {
             "LOADTEST_MAX_REQUESTS": str(requests),
             "LOADTEST_MODEL": model,
+            "LOADTEST_API_KEY": api_key or "",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         }
         cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(users),
@@ -70,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", choices=["base", "tuned"], default="tuned")
     parser.add_argument("--out", type=Path, default=Path("loadtest.json"))
     args = parser.parse_args(argv)
-    figures = run_load(args.url, args.users, args.requests, args.time, args.model)
+    figures = run_load(args.url, args.users, args.requests, args.time, args.model, os.environ.get(API_KEY_ENV))
     args.out.write_text(json.dumps(figures, indent=1))
     print(json.dumps(figures, indent=1))
 

@@ -1,6 +1,6 @@
 """Locust users for the API (driven by scripts.loadtest): position, count and spell requests on real words
 (scripts.loadtest.sample_request), no wait between requests. LOADTEST_MAX_REQUESTS stops the run after that many
-requests; LOADTEST_MODEL picks base or tuned."""
+requests; LOADTEST_MODEL picks base or tuned; LOADTEST_API_KEY, when set, is sent as the Bearer credential."""
 
 import os
 import random
@@ -13,6 +13,8 @@ from scripts.loadtest import sample_request  # the repo root is on PYTHONPATH (s
 MODEL = os.environ.get("LOADTEST_MODEL", "tuned")
 MAX_REQUESTS = int(os.environ.get("LOADTEST_MAX_REQUESTS", "0"))
 RNG = random.Random()
+API_KEY = os.environ.get("LOADTEST_API_KEY")
+HEADERS = {"Authorization": f"Bearer {API_KEY}"} if API_KEY else {}
 
 
 class APIUser(HttpUser):
@@ -21,7 +23,7 @@ class APIUser(HttpUser):
     @task
     def ask(self) -> None:
         path, body = sample_request(RNG, MODEL)
-        self.client.post(path, json=body)
+        self.client.post(path, json=body, headers=HEADERS)
 
 
 @events.test_start.add_listener

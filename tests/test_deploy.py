@@ -109,3 +109,34 @@ def test_compose_provisions_the_dashboard_and_scrapes_the_api():
     target = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())["scrape_configs"][0]
     assert target["static_configs"][0]["targets"] == ["api:8000"]
     assert shlex.join(_cmd("Dockerfile")).endswith("--port 8000 --adapter models/adapter")
+
+
+def test_keys_and_scrape_token_are_wired(monkeypatch):
+    """Compose and Kubernetes hand the server its keys and scrape token as files (env names scripts.serve reads),
+    and every Prometheus config sends the token; the dashboard charts the refusals."""
+    monkeypatch.setenv("STRAWBERRY_API_KEYS_FILE", "/k")
+    monkeypatch.setenv("STRAWBERRY_METRICS_TOKEN_FILE", "/t")
+    served = parse_args([])
+    assert (served.api_keys_file, served.metrics_token_file) == ("/k", "/t")
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    api = compose["services"]["api"]
+    assert api["environment"]["STRAWBERRY_API_KEYS_FILE"] == "/run/secrets/api_keys"
+    assert api["environment"]["STRAWBERRY_METRICS_TOKEN_FILE"] == "/run/secrets/metrics_token"
+    assert set(api["secrets"]) == {"api_keys", "metrics_token"} == set(compose["secrets"])
+    assert compose["services"]["prometheus"]["secrets"] == ["metrics_token"]
+    scrape = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())["scrape_configs"][0]
+    assert scrape["authorization"] == {"type": "Bearer", "credentials_file": "/run/secrets/metrics_token"}
+    k8s = yaml.safe_load(yaml.safe_load((DEPLOY / "k8s/prometheus.yaml").read_text())["data"]["prometheus.yml"])
+    assert k8s["scrape_configs"][0]["authorization"]["credentials_file"].endswith("/metrics-token")
+    for manifest in ("k8s/api.yaml", "k8s/gpu/vllm.yaml"):
+        for doc in yaml.safe_load_all((DEPLOY / manifest).read_text()):
+            if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "strawberry-api":
+                pod = doc["spec"]["template"]["spec"]
+                env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+                mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "api-secrets")
+                assert env["STRAWBERRY_API_KEYS_FILE"] == mount["mountPath"] + "/api-keys", manifest
+                assert env["STRAWBERRY_METRICS_TOKEN_FILE"] == mount["mountPath"] + "/metrics-token", manifest
+                volume = next(v for v in pod["volumes"] if v["name"] == "api-secrets")
+                assert volume["secret"]["secretName"] == "strawberry-api", manifest
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/strawberry.json").read_text())
+    assert any("401|413|429" in t["expr"] for panel in dashboard["panels"] for t in panel["targets"])

@@ -1,6 +1,6 @@
 """Prometheus round trip: a real Prometheus server (Debian's `prometheus`, installed by .ci/run) scrapes the real
-API on localhost with deploy/prometheus/prometheus.yml's job, and the counts read back through its HTTP API are
-the requests that were sent."""
+API on localhost with deploy/prometheus/prometheus.yml's job (its scrape token included: the API runs with keys),
+and the counts read back through its HTTP API are the requests that were sent."""
 
 import os
 import shutil
@@ -16,6 +16,8 @@ from tests.conftest import ROOT
 from tests.test_serving import PROFILE
 
 PROMETHEUS = shutil.which("prometheus")
+API_KEY, SCRAPE_TOKEN = "monitoring-key-" + "k" * 20, "scrape-token-" + "t" * 20
+KEY = {"Authorization": f"Bearer {API_KEY}"}
 
 
 def prometheus_query(url: str, query: str) -> float | None:
@@ -31,9 +33,15 @@ def test_prometheus_scrapes_the_api(tmp_path):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true and no prometheus binary: {message}")  # CI must run the round trip, not skip it
         pytest.skip(message)
-    with serving(["--profile", PROFILE, "--adapter", "none", "--no-chat"], tmp_path / "api.log") as api:
+    (tmp_path / "api-keys").write_text(API_KEY + "\n")
+    (tmp_path / "metrics-token").write_text(SCRAPE_TOKEN + "\n")
+    args = ["--profile", PROFILE, "--adapter", "none", "--no-chat", "--api-keys-file", str(tmp_path / "api-keys"),
+            "--metrics-token-file", str(tmp_path / "metrics-token")]  # fmt: skip
+    with serving(args, tmp_path / "api.log") as api:
         job = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())["scrape_configs"][0]
         job["static_configs"] = [{"targets": [api.removeprefix("http://")]}]  # the compose job, on localhost
+        assert job["authorization"]["credentials_file"] == "/run/secrets/metrics_token"  # compose's secret there
+        job["authorization"]["credentials_file"] = str(tmp_path / "metrics-token")
         config = tmp_path / "prometheus.yml"
         config.write_text(yaml.safe_dump({"global": {"scrape_interval": "1s"}, "scrape_configs": [job]}))
         port = free_port()
@@ -45,8 +53,9 @@ def test_prometheus_scrapes_the_api(tmp_path):
         try:
             for word in ("kayak", "rhythm", "strawberry"):
                 assert requests.post(api + "/count", json={"word": word, "letter": "a", "model": "base"},
-                                     timeout=120).status_code == 200  # fmt: skip
-            assert requests.post(api + "/count", json={"word": "k4yak", "letter": "a"}, timeout=30).status_code == 422
+                                     headers=KEY, timeout=120).status_code == 200  # fmt: skip
+            bad = {"word": "k4yak", "letter": "a"}
+            assert requests.post(api + "/count", json=bad, headers=KEY, timeout=30).status_code == 422
             ok = 'sum(strawberry_requests_total{job="strawberry-api",endpoint="/count",status="200"})'
             bad = 'sum(strawberry_requests_total{job="strawberry-api",endpoint="/count",status="422"})'
             deadline = time.monotonic() + 60

@@ -1,15 +1,18 @@
 """The LitServe server: POST /spell, /position and /count (typed JSON, batched), an OpenAI-compatible
-/v1/chat/completions, /health, and /metrics for Prometheus."""
+/v1/chat/completions, /health, and /metrics for Prometheus; API keys, rate limits and body caps in front
+(strawberry.serving.access)."""
 
 import os
 from dataclasses import dataclass, replace
 
 import litserve as ls
 from fastapi import HTTPException
+from fastapi.exceptions import RequestValidationError
 
 from strawberry.profiles import Profile
 from strawberry.serving import schemas
-from strawberry.serving.backends import LocalBackend, ModelError, RemoteBackend
+from strawberry.serving.access import Access, AccessMiddleware, validation_error
+from strawberry.serving.backends import LocalBackend, ModelError, RemoteBackend, Reply
 from strawberry.serving.metrics import MetricsMiddleware, metric, metrics_app
 from strawberry.serving.questions import answer_of, expected_answer, question
 
@@ -21,11 +24,13 @@ class ServeConfig:
     remote_url: str | None = None  # an OpenAI-compatible server to ask instead of loading the model here
     remote_base_model: str = "strawberry-base"
     remote_tuned_model: str = "strawberry-tuned"
+    remote_api_key: str | None = None  # sent to the remote server (vLLM's --api-key, or this server's own keys)
     max_batch_size: int = 16
     batch_timeout: float = 0.05  # seconds a batch waits to fill
     timeout: float = 120  # seconds a request may wait for its answer before a 504
     chat: bool = True  # serve /v1/chat/completions too
     threads_per_worker: int | None = None  # torch CPU threads per model process (None: the cores shared out)
+    access: Access = Access()  # no API keys: open (local use)
 
     @property
     def serves_tuned(self) -> bool:
@@ -33,21 +38,22 @@ class ServeConfig:
 
     def backend(self) -> LocalBackend | RemoteBackend:
         if self.remote_url:
-            return RemoteBackend(self.profile, self.remote_url, self.remote_base_model, self.remote_tuned_model)
+            return RemoteBackend(self.profile, self.remote_url, self.remote_base_model, self.remote_tuned_model,
+                                 api_key=self.remote_api_key)  # fmt: skip
         return LocalBackend(self.profile, self.adapter, self.threads_per_worker)
 
 
 def ask_backend(backend: LocalBackend | RemoteBackend, endpoint: str, records: list[dict], models: list[str]
-                ) -> list[tuple[str, int]]:  # fmt: skip
-    """(reply, generated tokens) per record, as one batch; counts the batch and the tokens, and turns a model
-    failure into a 503 (the server stays up)."""
+                ) -> list[Reply]:  # fmt: skip
+    """One reply per record, as one batch; counts the batch and the generated tokens, and turns a model failure
+    into a 503 (the server stays up)."""
     metric("batch").labels(endpoint).observe(len(records))
     try:
         replies = backend.replies(records, models)
     except ModelError as e:
         raise HTTPException(503, detail=f"the model failed to answer: {e}") from e
-    for model, (_, tokens) in zip(models, replies):
-        metric("tokens").labels(endpoint, model).inc(tokens)
+    for model, reply in zip(models, replies):
+        metric("tokens").labels(endpoint, model).inc(reply.completion_tokens)
     return replies
 
 
@@ -81,11 +87,11 @@ class TaskAPI(ls.LitAPI):
     def answer(self, items: list[dict]) -> list[dict]:
         replies = ask_backend(self.backend, self.path, [i["record"] for i in items], [i["model"] for i in items])
         out = []
-        for item, (reply, _) in zip(items, replies):
-            answer = answer_of(item["record"], reply)
+        for item, reply in zip(items, replies):
+            answer = answer_of(item["record"], reply.text)
             if answer is None:
                 metric("unparseable").labels(self.path, item["model"]).inc()
-            out.append({**item, "reply": reply, "answer": answer})
+            out.append({**item, "reply": reply.text, "answer": answer})
         return out
 
     def unbatch(self, output: list[dict]) -> list[dict]:
@@ -145,8 +151,10 @@ class ChatAPI(ls.LitAPI):
         if context.get("reasoning_effort") or any("/think" in str(m.content) for m in request.messages):
             raise HTTPException(400, detail=schemas.THINKING_REFUSED)
         record = _record_from_messages(request.messages)
-        ((reply, tokens),) = ask_backend(self.backend, "/v1/chat/completions", [record], [model])
-        yield {"role": "assistant", "content": reply, "completion_tokens": tokens}
+        (reply,) = ask_backend(self.backend, "/v1/chat/completions", [record], [model])
+        usage = {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
+                 "total_tokens": reply.prompt_tokens + reply.completion_tokens}  # LitServe adds up none of these
+        yield {"role": "assistant", "content": reply.text, **usage}
 
 
 def _record_from_messages(messages) -> dict:
@@ -170,7 +178,10 @@ def build_server(config: ServeConfig) -> ls.LitServer:
     if config.chat:
         apis.append(ChatAPI(config))
     accelerator = "cpu" if config.remote_url else "auto"
+    # Starlette runs the last-added middleware first: metrics see every answer, the access checks' 401/413/429 too
+    middlewares = [(AccessMiddleware, {"access": config.access}), MetricsMiddleware]
     server = ls.LitServer(apis, accelerator=accelerator, timeout=config.timeout, healthcheck_path="/health",
-                          middlewares=[MetricsMiddleware])  # fmt: skip
+                          middlewares=middlewares)  # fmt: skip
+    server.app.add_exception_handler(RequestValidationError, validation_error)
     server.app.mount("/metrics", metrics_app())
     return server

@@ -2,11 +2,14 @@
 remote OpenAI-compatible server (vLLM serving Qwen/Qwen3-4B with the adapter through --enable-lora)."""
 
 import hashlib
+import json
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
+from typing import NamedTuple
 
-import requests
+import urllib3
+from urllib3.util import Retry
 
 from strawberry.cards import base_model_id
 from strawberry.inference import generate_replies
@@ -17,6 +20,14 @@ from strawberry.prompts import chat_messages, chat_template_kwargs, render_promp
 
 class ModelError(RuntimeError):
     """The model (or the remote server) failed to answer: the API turns it into a 503."""
+
+
+class Reply(NamedTuple):
+    """A model's reply and its usage: tokens of the rendered prompt and of the reply, by the model's tokenizer."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
 
 
 def identity(profile: Profile, backend: str) -> dict:
@@ -48,10 +59,10 @@ class LocalBackend:
         self.generation = profile.generation
         self.identity = {**identity(profile, "local"), **adapter_identity(adapter), "precision": self.precision}
 
-    def replies(self, records: list[dict], models: list[str]) -> list[tuple[str, int]]:
-        """(reply, generated tokens) per record, in order; `models` says "base" or "tuned" per record, and each
-        kind is generated as one batch."""
-        out: list[tuple[str, int]] = [("", 0)] * len(records)
+    def replies(self, records: list[dict], models: list[str]) -> list[Reply]:
+        """One reply per record, in order; `models` says "base" or "tuned" per record, and each kind is generated
+        as one batch."""
+        out: list[Reply] = [Reply("", 0, 0)] * len(records)
         for name in ("base", "tuned"):
             index = [i for i, m in enumerate(models) if m == name]
             if not index:
@@ -63,20 +74,35 @@ class LocalBackend:
                     texts = generate_replies(self.model, self.tokenizer, prompts, self.generation, len(prompts), 0)
             except Exception as e:  # noqa: BLE001 - any failure of the model is the server's 503
                 raise ModelError(f"{type(e).__name__}: {e}") from e
-            for i, text in zip(index, texts):
-                out[i] = (text, len(self.tokenizer(text, add_special_tokens=False)["input_ids"]))
+            counts = self.tokenizer(prompts + texts, add_special_tokens=False)["input_ids"]
+            for n, (i, text) in enumerate(zip(index, texts)):
+                out[i] = Reply(text, len(counts[n]), len(counts[len(prompts) + n]))
         return out
+
+
+RETRIES = 3  # per request, on a refused or dropped connection and on 502/503
+RETRY_STATUS = (502, 503)
 
 
 class RemoteBackend:
     """An OpenAI-compatible chat-completions server. It is sent the same chat turns render_prompt renders, with
-    thinking switched off (vLLM's chat_template_kwargs) and the profile's decoding."""
+    thinking switched off (vLLM's chat_template_kwargs) and the profile's decoding. One pool of kept-alive
+    connections serves every request; a dropped connection or a 502/503 is retried with backoff (asking again is
+    safe: a reply has no side effects), a timeout is not."""
 
-    def __init__(self, profile: Profile, url: str, base_name: str, tuned_name: str, timeout: float = 60):
+    def __init__(self, profile: Profile, url: str, base_name: str, tuned_name: str, timeout: float = 60,
+                 api_key: str | None = None, pool_size: int = 16):  # fmt: skip
         self.url = url.rstrip("/") + "/chat/completions"
         self.names = {"base": base_name, "tuned": tuned_name}
         self.timeout = timeout
         self.generation = profile.generation
+        self.headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {api_key}"} if api_key
+                                                                else {})  # fmt: skip
+        retry = Retry(total=RETRIES, connect=RETRIES, read=RETRIES, status=RETRIES, other=0,
+                      allowed_methods=None, status_forcelist=RETRY_STATUS, backoff_factor=0.2,
+                      respect_retry_after_header=True, raise_on_status=False)  # fmt: skip
+        self.pool = urllib3.PoolManager(maxsize=pool_size, retries=retry,
+                                        timeout=urllib3.Timeout(connect=min(10.0, timeout), read=timeout))  # fmt: skip
         self.identity = {**identity(profile, "remote"), "remote_url": url, "remote_models": self.names}
 
     def _body(self, record: dict, model: str) -> dict:
@@ -89,17 +115,21 @@ class RemoteBackend:
             body["temperature"] = 0.0
         return body
 
-    def _ask(self, record: dict, model: str) -> tuple[str, int]:
+    def _ask(self, record: dict, model: str) -> Reply:
         try:
-            response = requests.post(self.url, json=self._body(record, model), timeout=self.timeout)
-            response.raise_for_status()
-            data = response.json()
+            response = self.pool.request("POST", self.url, body=json.dumps(self._body(record, model)),
+                                         headers=self.headers)  # fmt: skip
+            if response.status != 200:
+                raise ModelError(f"remote model server {self.url}: HTTP {response.status}: "
+                                 f"{response.data[:200].decode(errors='replace')}")  # fmt: skip
+            data = json.loads(response.data)
             reply = data["choices"][0]["message"]["content"] or ""
-        except (requests.RequestException, KeyError, IndexError, ValueError) as e:
+        except (urllib3.exceptions.HTTPError, KeyError, IndexError, TypeError, ValueError) as e:
             raise ModelError(f"remote model server {self.url}: {e}") from e
-        return reply, (data.get("usage") or {}).get("completion_tokens") or 0
+        usage = data.get("usage") or {}
+        return Reply(reply, usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
 
-    def replies(self, records: list[dict], models: list[str]) -> list[tuple[str, int]]:
+    def replies(self, records: list[dict], models: list[str]) -> list[Reply]:
         """Sent concurrently: the remote server batches them itself."""
         with ThreadPoolExecutor(max_workers=max(1, len(records))) as pool:
             return list(pool.map(self._ask, records, models))
