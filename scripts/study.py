@@ -1,7 +1,7 @@
 """The study: arms x seeds + a dose-response run as DVC experiments, then the page that aggregates them.
 
 One machine, one run after another:
-    .venv/bin/python -m scripts.study run [--model qwen25-coder-05b] [--seeds 1 2 3] [--dose 4]
+    .venv/bin/python -m scripts.study run [--model qwen25-coder-05b] [--seeds 1 2 3] [--dose 4] [--arms ...]
 Many GPUs, one cell (= one experiment) per job (docs/experiments.md; deploy/k8s/study-job.yaml, deploy/skypilot/):
     python -m scripts.study cells [--model qwen3-4b | --grid grids/lora-rank.yaml]   # list the cells
     python -m scripts.study cell --index N [same options]      # or $CELL_INDEX: pull, exp run, exp push
@@ -23,14 +23,14 @@ from pathlib import Path
 from strawberry.cells import cell_index, grid_cells, pull_cells, run_cell, study_cells
 from strawberry.jsonl import write_atomic
 from strawberry.params import load_params
-from strawberry.study import DOSE_FACTOR, exp_show_runs, export, exported, load_exports, report
+from strawberry.study import ARMS, DOSE_FACTOR, exp_show_runs, export, exported, load_exports, report
 
 
 def planned_cells(args: argparse.Namespace) -> list:
     if getattr(args, "grid", None):
         return grid_cells(args.grid)
     params = load_params()
-    return study_cells(args.model or params["model"], args.seeds, args.dose, params["train"]["max_steps"])
+    return study_cells(args.model or params["model"], args.seeds, args.dose, params["train"]["max_steps"], args.arms)
 
 
 def run_study(args: argparse.Namespace) -> None:
@@ -73,7 +73,7 @@ def report_study(args: argparse.Namespace) -> None:
         sys.exit(f"no study exports{f' of profile {args.model}' if args.model else ''} in metrics/study/: "
                  "run `python -m scripts.study run`")  # fmt: skip
     write_atomic(args.out, report(exports, args.out.parent / "study" / "hard.png", params["train"]["max_steps"],
-                                  args.seeds, args.dose))  # fmt: skip
+                                  args.seeds, args.dose, args.arms))  # fmt: skip
     print(f"wrote {args.out} ({len(exports)} runs)")
 
 
@@ -95,6 +95,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
         p.add_argument("--dose", type=int, default=DOSE_FACTOR, help="dose-response run at this many times the steps "
                        "(0: none)")  # fmt: skip
+        p.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS), help="some of the arms only (a first "
+                       "look; the study is all four)")  # fmt: skip
         if name in ("cells", "cell", "pull"):
             p.add_argument("--grid", type=Path, help="a grid file (grids/*.yaml) instead of the study's plan")
         if name in ("cell", "pull"):

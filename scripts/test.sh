@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH" HF_HUB_OFFLINE=1
 .venv/bin/ruff check .
-.venv/bin/python -m pytest "$@"
+# One test file per worker (--dist loadfile): a file's module fixtures (a tiny DVC project, a server) are built once.
+# Most tests wait on subprocesses (DVC, servers, Prometheus), so two workers overlap that waiting even on two cores.
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" --dist loadfile --durations=15 "$@"

@@ -17,12 +17,13 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from strawberry.study import exported, plan
+from strawberry.study import ARMS, exported, plan
 
 GIT_REMOTE = "origin"
 INDEX_ENV = "CELL_INDEX"  # set by the engine: the Job from the pod's completion index, SkyPilot by --env
@@ -40,9 +41,10 @@ class Cell:
         return [arg for o in self.overrides for arg in ("-S", o)]
 
 
-def study_cells(profile: str, seeds: list[int], dose_factor: int, default_steps: int) -> list[Cell]:
+def study_cells(profile: str, seeds: list[int], dose_factor: int, default_steps: int, arms: Sequence[str] = ARMS
+                ) -> list[Cell]:  # fmt: skip
     """The study's runs (strawberry.study.plan), in its order: cell i is the plan's run i."""
-    return [Cell(name, overrides) for name, overrides in plan(profile, seeds, dose_factor, default_steps)]
+    return [Cell(name, overrides) for name, overrides in plan(profile, seeds, dose_factor, default_steps, arms)]
 
 
 def grid_cells(path: Path) -> list[Cell]:

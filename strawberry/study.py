@@ -8,6 +8,7 @@ statistics (a bootstrap over seeds and words). scripts/study.py and scripts/tran
 import json
 import statistics
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -72,13 +73,17 @@ def run_name(profile: str, arm: str, seed: int, steps_factor: int = 1) -> str:
     return f"{PREFIX}{profile}-{arm}{f'-x{steps_factor}' if steps_factor > 1 else ''}-s{seed}"
 
 
-def plan(profile: str, seeds: list[int], dose_factor: int, default_steps: int) -> list[tuple[str, list[str]]]:
+def plan(profile: str, seeds: list[int], dose_factor: int, default_steps: int, arms: Sequence[str] = ARMS
+         ) -> list[tuple[str, list[str]]]:  # fmt: skip
     """(experiment name, -S overrides) of every run: each seed x arm at the default length, then one spelling run of
     dose_factor x the steps whose adapters at 1x, 2x, ... are kept and evaluated on test (a curve over fixed
-    checkpoints, not a selection; no early stopping). Every run has the same records, batch and learning rate."""
+    checkpoints, not a selection; no early stopping). Every run has the same records, batch and learning rate.
+    `arms` picks some of the arms (a first look); the study is all of them."""
+    if unknown := [a for a in arms if a not in ARMS]:
+        raise ValueError(f"unknown arm(s) {', '.join(unknown)}: the arms are {', '.join(ARMS)}")
     # seed by seed, so that a study cut off early has every arm
     todo = [(run_name(profile, arm, seed), [f"model={profile}", f"train.arm={arm}", f"train.seed={seed}"])
-            for seed in seeds for arm in ARMS]  # fmt: skip
+            for seed in seeds for arm in ARMS if arm in arms]  # fmt: skip
     if dose_factor > 1:
         steps = default_steps * dose_factor
         snapshots = [default_steps * f for f in (1, 2, 4, 8, 16) if f <= dose_factor]
@@ -226,7 +231,8 @@ def arm_label(arm: str) -> str:
     return f"{arm} (control)" if arm in CONTROLS else arm
 
 
-def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[int], dose_factor: int) -> str:
+def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[int], dose_factor: int,
+           arms: Sequence[str] = ARMS) -> str:  # fmt: skip
     """docs/study.md: every number from the exports."""
     profiles = {r["profile"] for r in exports}
     if len(profiles) != 1:
@@ -254,7 +260,7 @@ def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[in
              "the measure that decides.", "",
              "Runs: " + "; ".join(f"**{a}**: {', '.join(r['name'] for r in by_arm[a])}" for a in arms)
              + (f"; dose-response: {', '.join(r['name'] for r in dose)}" if dose else ""), ""]  # fmt: skip
-    planned = {name for name, _ in plan(profile, seeds, dose_factor, default_steps)}
+    planned = {name for name, _ in plan(profile, seeds, dose_factor, default_steps, arms)}
     missing = sorted(planned - {r["name"] for r in exports})
     if missing:
         lines += [f"**Incomplete study**: {len(exports)} of {len(planned)} runs exported; still to run: "

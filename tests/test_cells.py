@@ -5,6 +5,7 @@ the checkpoint folder kept; a third clone pulls and reports both. The deployment
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -87,6 +88,8 @@ def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp
         assert again.wait(timeout=1200) == 0, (tmp_path / "c2.log").read_text()[-4000:]
         resumed = (tmp_path / "c2.log").read_text()
         assert "resuming from" in resumed and "checkpoint-2" in resumed, resumed[-4000:]
+        saved = re.findall(r"checkpoint saved: \S+/(checkpoint-\d+)", resumed)
+        assert saved and saved[0] == "checkpoint-4", saved  # it went on after step 2, not from step 0
         assert "Running stage 'extract_tokens'" not in resumed  # the data came from the DVC remote
         # the base model's answers came from the run cache cell 0 pushed: computed once for both
         assert "Running stage 'evaluate_base'" not in resumed, resumed[-4000:]

@@ -1,7 +1,6 @@
 """train and evaluate with the tiny random Qwen3 profile, by the real DVC in a temporary git repository."""
 
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from scripts.transfer_analysis import report
 from strawberry.generation import letter_multiset
 from strawberry.study import runs
 from strawberry.templates import load_separators
-from tests.conftest import ROOT, VENV_BIN, copy_project, run, set_params
+from tests.conftest import ROOT, copy_project, run, set_params
 
 TINY = {
     "generate.spelling_tokens": 300, "generate.eval_words": 120,
@@ -159,24 +158,26 @@ def test_arm_switch_reruns_train_only_directly(repo):
 
 
 def test_study_runs_arms_and_seeds_and_aggregates(repo, tmp_path):
-    args = ["--seeds", "1", "--dose", "2"]
+    # Two of the four arms (the other two differ only in their training file, which test_cells runs), and the dose
+    # run: what CI can afford; the full plan is test_study_plan's.
+    args = ["--seeds", "1", "--dose", "2", "--arms", "spelling", "format_control"]
     out = run([sys.executable, "-m", "scripts.study", "run", *args], repo, timeout=1800).stdout
-    names = [f"study-tiny-qwen3-{arm}-s1" for arm in ("spelling", "indexed", "positive_control", "format_control")]
+    names = [f"study-tiny-qwen3-{arm}-s1" for arm in ("spelling", "format_control")]
     names.append("study-tiny-qwen3-spelling-x2-s1")
-    assert all(f"[{i}/5] {name}" in out for i, name in enumerate(names, 1)), out[-3000:]
+    assert all(f"[{i}/3] {name}" in out for i, name in enumerate(names, 1)), out[-3000:]
     # Every experiment reuses the base model's answers that dvc repro computed: evaluate_base never runs again.
-    assert "Running stage 'evaluate_base'" not in out and out.count("Running stage 'evaluate':") == 5, out[-3000:]
+    assert "Running stage 'evaluate_base'" not in out and out.count("Running stage 'evaluate':") == 3, out[-3000:]
     exports = sorted(p.name for p in (repo / "metrics/study").glob("*.json"))
     assert exports == sorted(f"{n}.json" for n in names)  # the record to commit
     dose = json.loads((repo / "metrics/study" / f"{names[-1]}.json").read_text())
     assert sorted(dose["snapshots"], key=int) == ["4", "8"] and dose["steps"] == 8  # fixed checkpoints at 1x, 2x
     assert [s for s, _ in dose["val_curve"]] == [2, 4, 6, 8]
     again = run([sys.executable, "-m", "scripts.study", "run", *args], repo).stdout
-    assert again.count("already exported to metrics/study/") == 5  # resumable: finished runs are kept
+    assert again.count("already exported to metrics/study/") == 3  # resumable: finished runs are kept
     page = tmp_path / "study.md"
     run([sys.executable, "-m", "scripts.study", "report", "--out", str(page), *args], repo)
     text = page.read_text()
-    assert "**spelling**: study-tiny-qwen3-spelling-s1" in text and "positive_control (control) − base" in text
+    assert "**spelling**: study-tiny-qwen3-spelling-s1" in text and "format_control (control) − base" in text
     assert "Incomplete study" not in text
     assert "| spelling − format_control | count | spell-first, 1-shot | hard |" in text
     assert "## Training length (dose-response)" in text and "| step 4 | step 8 |" in text
@@ -200,6 +201,11 @@ def test_study_plan():
             "train.patience=320", "train.snapshot_steps=[80,160,320]"]  # fmt: skip
     assert todo[-1] == ("study-qwen25-coder-05b-spelling-x4-s1", dose)  # the whole length, fixed checkpoints
     assert all("model=qwen25-coder-05b" in o for _, o in todo)
+    some = [name for name, _ in plan("qwen25-coder-05b", [1, 2], 0, 80, ["format_control", "spelling"])]
+    pairs = [(seed, arm) for seed in (1, 2) for arm in ("spelling", "format_control")]  # the study's order
+    assert some == [f"study-qwen25-coder-05b-{arm}-s{seed}" for seed, arm in pairs]
+    with pytest.raises(ValueError, match="unknown arm.*spell: the arms are spelling"):
+        plan("qwen25-coder-05b", [1], 0, 80, ["spell"])
 
 
 def test_committed_study_page_is_generated_from_the_committed_exports(tmp_path):
@@ -245,32 +251,10 @@ def test_exp_run_and_compare(repo):
     assert diff["position.0shot.tuned"]["new"] == eval_json["position"]["0shot"]["tuned"]
 
 
-def test_train_resumes_after_a_real_interrupt(tmp_path):
-    repo = copy_project(tmp_path)
-    set_params(repo, {**TINY, "train.max_steps": 40, "train.eval_steps": 4, "train.patience": 100})
-    run(["dvc", "repro", "split"], repo, timeout=600)
-    env_path = f"{VENV_BIN}:" + subprocess.os.environ["PATH"]
-    proc = subprocess.Popen([sys.executable, "-u", "-m", "stages.train"], cwd=repo, text=True, bufsize=1,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**subprocess.os.environ, "PATH": env_path})  # fmt: skip
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if "checkpoint saved:" in line and "checkpoint-8" in line:
-            proc.send_signal(signal.SIGKILL)  # no chance to clean up: like a preempted spot machine
-            break
-    proc.wait(timeout=60)
-    assert proc.returncode != 0, "".join(seen)[-3000:]
-    out = run([sys.executable, "-m", "stages.train"], repo, timeout=600)
-    log = out.stdout + out.stderr
-    assert "resuming from models/checkpoints/" in log and "checkpoint-8" in log
-    saved = [line for line in log.splitlines() if line.startswith("checkpoint saved:")]
-    assert saved and saved[0].endswith("checkpoint-12"), saved  # continued after step 8, not from step 0
-    assert (repo / "models/adapter/adapter_model.safetensors").is_file()
-
-
 def test_queue_two_experiments_and_transfer_analysis(repo, tmp_path):
-    for seed in (1, 2):
+    # seed 42 is params.yaml's own: when test_exp_run_and_compare's r4 ran first, DVC's run cache restores q-seed42
+    # instead of training it again (a queued run shares the repo's cache); it counts as a run all the same
+    for seed in (42, 2):
         run(["dvc", "exp", "run", "--queue", "-S", "lora.r=4", "-S", f"train.seed={seed}", "-n", f"q-seed{seed}"],
             repo)  # fmt: skip
     run(["dvc", "queue", "start", "-j", "1"], repo)
@@ -281,25 +265,25 @@ def test_queue_two_experiments_and_transfer_analysis(repo, tmp_path):
             break
         assert time.monotonic() < deadline, status
         time.sleep(5)
-    assert "Failed" not in status, run(["dvc", "queue", "logs", "q-seed1"], repo, check=False).stdout
+    assert "Failed" not in status, run(["dvc", "queue", "logs", "q-seed2"], repo, check=False).stdout
     exp_show = run(["dvc", "exp", "show", "--json"], repo).stdout
     (tmp_path / "exp.json").write_text(exp_show)
     rows = runs(json.loads(exp_show))
     names = {r["name"] for r in rows}
-    assert {"q-seed1", "q-seed2"} <= names
+    assert {"q-seed42", "q-seed2"} <= names
     assert all("position.0shot.tuned" in r["metrics"] for r in rows)
     markdown, points = report(rows, shots=0)
     # The two queued runs differ only in train.seed: one configuration, n = 2 seeds.
-    line = next(line for line in markdown.splitlines() if "q-seed1" in line)
+    line = next(line for line in markdown.splitlines() if "q-seed42" in line)
     cells = [c.strip() for c in line.split("|")]
     members = cells[-2].split(", ")
-    assert {"q-seed1", "q-seed2"} <= set(members) and "lora.r=4" in cells[2]
+    assert {"q-seed42", "q-seed2"} <= set(members) and "lora.r=4" in cells[2]
     assert int(cells[5]) == len(members) >= 2  # n seeds
     assert "Correlation of position and count gains" in markdown
     assert len(points) == len(rows)
     proc = run([sys.executable, "-m", "scripts.transfer_analysis", "--json", str(tmp_path / "exp.json"),
                 "--plot", str(tmp_path / "transfer.png")], repo)  # fmt: skip
-    assert "q-seed1" in proc.stdout and (tmp_path / "transfer.png").stat().st_size > 1000
+    assert "q-seed42" in proc.stdout and (tmp_path / "transfer.png").stat().st_size > 1000
 
 
 def test_publish_dry_run_cards_and_dataset(repo, tmp_path):
