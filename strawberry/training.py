@@ -44,7 +44,30 @@ def last_complete_checkpoint(output_dir: Path) -> str | None:
         match = re.fullmatch(r"checkpoint-(\d+)", path.name)
         if match and (path / COMPLETE).is_file():
             steps.append((int(match.group(1)), path))
-    return str(max(steps)[1]) if steps else None
+    if not steps:
+        return None
+    newest = max(steps)[1]
+    point_best_into(newest)
+    return str(newest)
+
+
+def point_best_into(checkpoint: Path) -> None:
+    """The trainer records its best checkpoint by path. If the checkpoint folder moved since (another volume mount,
+    a copied folder), point that record at the same checkpoint here: otherwise the trainer forgets which was best
+    while keeping its score, and a resumed run could end on a later, worse adapter than an unbroken run."""
+    state_file = checkpoint / "trainer_state.json"
+    if not state_file.is_file():
+        return
+    state = json.loads(state_file.read_text())
+    best = state.get("best_model_checkpoint")
+    if not best or Path(best).is_dir():
+        return
+    here = checkpoint.parent / Path(best).name
+    if here.is_dir():
+        state["best_model_checkpoint"] = str(here)
+        tmp = state_file.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        os.replace(tmp, state_file)
 
 
 class MarkCompleteCheckpoints(TrainerCallback):
