@@ -72,7 +72,7 @@ def report_study(args: argparse.Namespace) -> None:
     if not exports:
         sys.exit(f"no study exports{f' of profile {args.model}' if args.model else ''} in metrics/study/: "
                  "run `python -m scripts.study run`")  # fmt: skip
-    write_atomic(args.out, report(exports, args.out.parent / "study" / "hard.png", params["train"]["max_steps"],
+    write_atomic(args.out, report(exports, args.out.parent / "study" / "deciding.png", params["train"]["max_steps"],
                                   args.seeds, args.dose, args.arms))  # fmt: skip
     print(f"wrote {args.out} ({len(exports)} runs)")
 

@@ -22,6 +22,12 @@ DOSE_FACTOR = 4  # the dose-response run trains this many times the default step
 HEADLINE_TASKS = ("position", "count")
 EXPORTS = Path("metrics/study")
 BOOTSTRAP = 5000  # bootstrap resamples for intervals and p-values
+# The measure that decides, per task (value: hard questions only), one that no constant answer passes: position ->
+# the hard questions (the letter asked for is neither the word's first nor its last); count -> all count questions,
+# balanced over the true count 0/1/2/3+, so every constant answer scores the same 1/4. Count's hard subset (true count
+# 2+) is not constant-proof: always answering "2" scores 0.5 there, and tuned models do shift from "1" to "2".
+DECIDING_HARD_ONLY = {"position": True, "count": False}
+ALPHA = 0.05  # family-wise, per arm: Bonferroni over its task x setting cells
 
 
 def metric_key(task: str, setting: str, field: str) -> str:
@@ -255,9 +261,12 @@ def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[in
              "**format_control** (the spelling reply shape with another token's letters: nothing about the token). "
              "Answer modes: **direct** (the answer only) and **spell-first** (spell the word, then the answer alone "
              "on the last line; non-thinking). k-shot questions take 3 draws of worked examples in turn. Lenient "
-             "parse unless marked strict; mean ± standard deviation over seeds. **Hard** questions are those no "
-             "constant strategy gets right (position: neither the first nor the last letter; count: true count 2+): "
-             "the measure that decides.", "",
+             "parse unless marked strict; mean ± standard deviation over seeds. **Hard** questions: position — the "
+             "letter asked for is neither the word's first nor its last (no constant-position answer passes); count "
+             "— true count 2 or more (always 0 and always 1 fail, but always 2 scores 0.5). **The measure that "
+             "decides** is one no constant answer passes: hard position questions, and *all* count questions "
+             "(balanced over the true count 0/1/2/3+, so every constant answer scores exactly "
+             f"{constant_level(exports, 'count'):.2f}).", "",
              "Runs: " + "; ".join(f"**{a}**: {', '.join(r['name'] for r in by_arm[a])}" for a in arms)
              + (f"; dose-response: {', '.join(r['name'] for r in dose)}" if dose else ""), ""]  # fmt: skip
     planned = {name for name, _ in plan(profile, seeds, dose_factor, default_steps, arms)}
@@ -265,6 +274,18 @@ def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[in
     if missing:
         lines += [f"**Incomplete study**: {len(exports)} of {len(planned)} runs exported; still to run: "
                   f"{', '.join(missing)}. Arms with one run show no spread.", ""]  # fmt: skip
+
+    compared: dict[tuple, dict] = {}
+
+    def compare(a: str, b: str | None, task: str, s: str, hard_only: bool) -> dict:
+        """Arm a minus arm b (None: base) on one setting; each bootstrap once (the tables and the reading share it)."""
+        key = (a, b, task, s, hard_only)
+        if key not in compared:
+            right = [r["tuned"][s] for r in by_arm[b]] if b else [base[s]]
+            compared[key] = cluster_bootstrap([r["tuned"][s] for r in by_arm[a]], right, task, hard_only)
+        return compared[key]
+
+    lines += reading(arms, settings, compare, bool(missing))
 
     for hard_only, title in ((True, "Hard questions"), (False, "All questions")):
         lines += [f"## {title}: test accuracy", "",
@@ -294,8 +315,7 @@ def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[in
         for task in HEADLINE_TASKS:
             for s in settings:
                 for hard_only in (True, False):
-                    right = [r["tuned"][s] for r in by_arm[b]] if b else [base[s]]
-                    c = cluster_bootstrap([r["tuned"][s] for r in by_arm[a]], right, task, hard_only)
+                    c = compare(a, b, task, s, hard_only)
                     lines.append(f"| {text} | {task} | {label(s)} | {'hard' if hard_only else 'all'} | "
                                  f"{c['diff']:+.3f} [{c['low']:+.3f}, {c['high']:+.3f}] | {c['p']:.3g} | "
                                  f"{c['n_questions']} |")  # fmt: skip
@@ -324,13 +344,73 @@ def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[in
         lines.append(f"| {r['name']} | " + " | ".join(f"{v:.3f}" for _, v in r["val_curve"]) + " |")
     for r in dose:
         lines += ["", f"`{r['name']}`: " + ", ".join(f"{s}: {v:.3f}" for s, v in r["val_curve"])]
-    plot_hard(base, by_arm, arms, settings, figure)
-    lines += ["", f"![hard-question accuracy per arm and answer mode](study/{figure.name})", ""]
+    plot_deciding(base, by_arm, arms, settings, {t: constant_level(exports, t) for t in HEADLINE_TASKS}, figure)
+    lines += ["", f"![accuracy on the measure that decides, per arm and answer mode](study/{figure.name})", ""]
     return "\n".join(lines) + "\n"
 
 
-def plot_hard(base: dict, by_arm: dict, arms: list[str], settings: list[str], path: Path) -> None:
-    """Hard-question accuracy per arm and answer mode: seeds as dots, their mean as a bar, base as a line."""
+def constant_level(exports: list[dict], task: str) -> float:
+    """What the best constant answer scores on the task's deciding measure: 0 on hard position questions (by their
+    definition); on count questions the best always-k strategy, once every true count has as many questions in every
+    setting (else the measure would not be constant-proof, and the page is refused)."""
+    if DECIDING_HARD_ONLY[task]:
+        return 0.0
+    for r in exports:
+        for s in r["settings"]:
+            sizes = {c: v["tuned"]["n"] for c, v in r["details"][task][s]["by_class"].items()}
+            if len(set(sizes.values())) != 1:
+                raise ValueError(f"{r['name']}: {task} questions per true count {sizes} in {s} are not balanced, so "
+                                 "a constant answer could beat the others on all of them")  # fmt: skip
+    return exports[0]["details"][task]["strategy_baseline"]["accuracy"]
+
+
+def reading(arms: list[str], settings: list[str], compare, incomplete: bool) -> list[str]:
+    """Which of the issue's three readings the exports support, by a stated rule on the deciding measure: an arm
+    *improves* a (task, setting) cell when it beats both base and format_control there with bootstrap p below
+    ALPHA / the number of cells (Bonferroni). (c) spelling or indexed improves some cell; else (a) positive_control
+    does; else (b) neither: this setup cannot detect transfer."""
+    cells = [(task, s) for task in HEADLINE_TASKS for s in settings]
+    threshold = ALPHA / len(cells)
+    head = ["## Reading", "",
+            f"Rule: an arm *improves* a task and setting when, on the measure that "
+            f"decides, it beats both base and format_control with bootstrap p < {ALPHA} / {len(cells)} cells = "
+            f"{threshold:.4f} (Bonferroni per arm). (c) spelling or indexed spelling improves some cell; otherwise "
+            "(a) if the positive control improves some cell, spelling does not transfer here; otherwise (b) nothing "
+            "transfers in this setup, and the spelling null is not evidence.", ""]  # fmt: skip
+    if "format_control" not in arms or "positive_control" not in arms:
+        return head + ["**Not decidable**: the reading needs runs of both controls.", ""]
+
+    def improved(arm: str) -> list[str]:
+        found = []
+        for task, s in cells:
+            hard_only = DECIDING_HARD_ONLY[task]
+            vs_base, vs_control = compare(arm, None, task, s, hard_only), compare(arm, "format_control", task, s,
+                                                                                  hard_only)  # fmt: skip
+            if all(c["diff"] > 0 and c["p"] < threshold for c in (vs_base, vs_control)):
+                found.append(f"{task}, {label(s)}: {vs_base['diff']:+.3f} [{vs_base['low']:+.3f}, "
+                             f"{vs_base['high']:+.3f}] over base, {vs_control['diff']:+.3f} [{vs_control['low']:+.3f}, "
+                             f"{vs_control['high']:+.3f}] over format_control")  # fmt: skip
+        return found
+
+    found = {a: improved(a) for a in ("spelling", "indexed", "positive_control") if a in arms}
+    hypothesis = {a: f for a, f in found.items() if a != "positive_control" and f}
+    if hypothesis:
+        verdict = ("**(c)** spelling training improves the measure that decides: " + "; ".join(
+            f"{a} — {'; '.join(f)}" for a, f in hypothesis.items()))  # fmt: skip
+    elif found.get("positive_control"):
+        verdict = ("**(a)** the positive control improves it (" + "; ".join(found["positive_control"])
+                   + ") and neither spelling arm does: spelling does not transfer here.")  # fmt: skip
+    else:
+        verdict = ("**(b)** no arm improves it, not even the positive control: this setup cannot detect transfer, "
+                   "and the spelling null is not evidence.")  # fmt: skip
+    prefix = "Provisional (the study is incomplete): " if incomplete else ""
+    return head + [prefix + verdict, ""]
+
+
+def plot_deciding(base: dict, by_arm: dict, arms: list[str], settings: list[str], levels: dict[str, float],
+                  path: Path) -> None:  # fmt: skip
+    """Accuracy on the measure that decides (DECIDING_HARD_ONLY) per arm and answer mode: seeds as dots, their mean
+    as a bar, base as a dashed line, the best constant answer as a dotted one."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -341,15 +421,17 @@ def plot_hard(base: dict, by_arm: dict, arms: list[str], settings: list[str], pa
     for row, task in enumerate(HEADLINE_TASKS):
         for col, s in enumerate(settings):
             ax = axes[row][col]
-            values = [[accuracy_of(r["tuned"][s], task, True) for r in by_arm[a]] for a in arms]
+            hard_only = DECIDING_HARD_ONLY[task]
+            values = [[accuracy_of(r["tuned"][s], task, hard_only) for r in by_arm[a]] for a in arms]
             ax.bar(range(len(arms)), [statistics.mean(v) for v in values], color="#ddd", edgecolor="#555")
             for i, v in enumerate(values):
                 ax.scatter([i] * len(v), v, color="#c0392b", zorder=3, s=18)
-            ax.axhline(accuracy_of(base[s], task, True), color="#2c3e50", ls="--", lw=1, label="base")
+            ax.axhline(accuracy_of(base[s], task, hard_only), color="#2c3e50", ls="--", lw=1, label="base")
+            ax.axhline(levels[task], color="#7f8c8d", ls=":", lw=1, label="best constant answer")
             ax.set_xticks(range(len(arms)), [arm_label(a).replace(" (control)", "\n(control)") for a in arms],
                           fontsize=7)  # fmt: skip
             ax.set_ylim(0, max(0.5, *[max(v) for v in values if v]) + 0.05)
-            ax.set_title(f"{task}, hard questions, {label(s)}", fontsize=9)
+            ax.set_title(f"{task}, {'hard' if hard_only else 'all'} questions, {label(s)}", fontsize=9)
             ax.legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

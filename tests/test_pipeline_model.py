@@ -186,7 +186,7 @@ def test_study_runs_arms_and_seeds_and_aggregates(repo, tmp_path):
     assert exported["metrics"] == shown[names[0]]["metrics"]  # numbers traceable to exp show
     hard = exported["metrics"]["position.0shot.tuned_hard"]
     assert f"| position | direct, 0-shot | {exported['metrics']['position.0shot.base_hard']:.3f} | {hard:.3f} |" in text
-    assert (tmp_path / "study" / "hard.png").stat().st_size > 1000
+    assert (tmp_path / "study" / "deciding.png").stat().st_size > 1000
 
 
 def test_study_plan():
@@ -213,7 +213,7 @@ def test_committed_study_page_is_generated_from_the_committed_exports(tmp_path):
     page = tmp_path / "study.md"
     run([sys.executable, "-m", "scripts.study", "report", "--out", str(page)], ROOT)
     assert page.read_text() == (ROOT / "docs" / "study.md").read_text()
-    assert (tmp_path / "study" / "hard.png").stat().st_size > 1000
+    assert (tmp_path / "study" / "deciding.png").stat().st_size > 1000
 
 
 def test_runs_leaves_out_an_experiment_killed_mid_run():
