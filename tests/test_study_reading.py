@@ -31,7 +31,7 @@ def test_reading_rule():
     # p must clear 0.05 / 4 cells, not 0.05: one of four cells at p = 0.03 is not an improvement.
     assert verdict({("spelling", "count", "0shot"): CLEAR | {"p": 0.03}}).startswith("**(b)**")
     assert "0.05 / 4 cells = 0.0125" in reading(ARMS, SETTINGS, comparing({}), False)[2]
-    assert verdict({}, incomplete=True).startswith("Provisional (the study is incomplete): **(b)**")
+    assert verdict({}, incomplete=True).startswith("Provisional (arm runs are still to run): **(b)**")
     assert verdict({}, arms=ARMS[:3]) == "**Not decidable**: the reading needs runs of both controls."
 
 
