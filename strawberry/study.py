@@ -265,8 +265,8 @@ def report(exports: list[dict], figure: Path, default_steps: int, seeds: list[in
              "letter asked for is neither the word's first nor its last (no constant-position answer passes); count "
              "— true count 2 or more (always 0 and always 1 fail, but always 2 scores 0.5). **The measure that "
              "decides** is one no constant answer passes: hard position questions, and *all* count questions "
-             f"(the best constant answer scores {constant_level(exports, 'count'):.2f} on them: the test set is "
-             "balanced over the true count 0/1/2/3+).", "",
+             f"(the best constant answer, always the most frequent true count, scores "
+             f"{constant_level(exports, 'count'):.2f} on them).", "",
              "Runs: " + "; ".join(f"**{a}**: {', '.join(r['name'] for r in by_arm[a])}" for a in arms)
              + (f"; dose-response: {', '.join(r['name'] for r in dose)}" if dose else ""), ""]  # fmt: skip
     planned = {name for name, _ in plan(profile, seeds, dose_factor, default_steps, arms)}
