@@ -9,11 +9,11 @@ Prints the parsed answer and the raw reply. The profile is params.yaml's `model`
 import argparse
 import re
 
-from strawberry.answers import parse_answer
 from strawberry.inference import generate_replies
 from strawberry.params import load_params
 from strawberry.profiles import load_model, load_profile
 from strawberry.prompts import chat_template_kwargs, render_prompt
+from strawberry.tasks import parse_answer
 
 
 def guess_task(question: str) -> str:

@@ -9,7 +9,7 @@ Many GPUs, one cell (= one experiment) per job (docs/experiments.md; deploy/k8s/
 Then:
     .venv/bin/python -m scripts.study report [--out docs/study.md] [--model qwen25-coder-05b]
 
-`run` starts one `dvc exp run --temp` per planned run (strawberry.study.plan) and exports each finished run to
+`run` starts one `dvc exp run --temp` per planned run (strawberry.study.runs.plan) and exports each finished run to
 metrics/study/<name>.json: commit those files, they are the study's record. A run already exported is skipped, so a
 study cut off by the end of a session resumes where it stopped (the run that was going is run again). The base
 model's answers come from evaluate_base once; every run reuses them.
@@ -23,7 +23,9 @@ from pathlib import Path
 from strawberry.cells import cell_index, grid_cells, pull_cells, run_cell, study_cells
 from strawberry.jsonl import write_atomic
 from strawberry.params import load_params
-from strawberry.study import ARMS, DOSE_FACTOR, exp_show_runs, export, exported, load_exports, report
+from strawberry.study import ARMS, DOSE_FACTOR
+from strawberry.study.page import render_page
+from strawberry.study.runs import exp_show_runs, export_run, exported, load_exports
 
 
 def planned_cells(args: argparse.Namespace) -> list:
@@ -45,7 +47,7 @@ def run_study(args: argparse.Namespace) -> None:
             command = ["dvc", "exp", "run", "--temp", "-n", name, *cell.set_args]
             if subprocess.run(command).returncode != 0:
                 sys.exit(f"{name} failed; the experiments before it are kept (rerun to resume)")
-        print(f"[{i}/{len(todo)}] {name}: exported to {export(name)} (commit it)", flush=True)
+        print(f"[{i}/{len(todo)}] {name}: exported to {export_run(name)} (commit it)", flush=True)
 
 
 def list_cells(args: argparse.Namespace) -> None:
@@ -72,8 +74,9 @@ def report_study(args: argparse.Namespace) -> None:
     if not exports:
         sys.exit(f"no study exports{f' of profile {args.model}' if args.model else ''} in metrics/study/: "
                  "run `python -m scripts.study run`")  # fmt: skip
-    write_atomic(args.out, report(exports, args.out.parent / "study" / "deciding.png", params["train"]["max_steps"],
-                                  args.seeds, args.dose, args.arms))  # fmt: skip
+    page = render_page(exports, args.out.parent / "study" / "deciding.png", params["train"]["max_steps"], args.seeds,
+                       args.dose, args.arms)  # fmt: skip
+    write_atomic(args.out, page)
     print(f"wrote {args.out} ({len(exports)} runs)")
 
 

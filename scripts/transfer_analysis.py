@@ -16,7 +16,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from strawberry.study import metric_key, runs
+from strawberry.study.runs import metric_key, runs
 
 SEED = "train.seed"
 

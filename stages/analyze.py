@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from strawberry.data_stats import data_metrics, plot_eval_questions, plot_spelling_balance
+from strawberry.data_report import data_metrics, plot_eval_questions, plot_spelling_balance
 from strawberry.jsonl import read_jsonl, write_json
 from strawberry.logs import get_logger
 from strawberry.params import load_params

@@ -4,7 +4,6 @@ once), zero-shot and k-shot: the headline in metrics/eval.json, the rest in metr
 import json
 from pathlib import Path
 
-from strawberry.answering import BASE_PREDICTIONS, answer_all, group, setting_key, settings
 from strawberry.eval_report import (
     headline,
     plot_breakdowns,
@@ -14,6 +13,7 @@ from strawberry.eval_report import (
     plot_templates,
     task_details,
 )
+from strawberry.evaluation import BASE_PREDICTIONS, answer_all, group, setting_key, settings
 from strawberry.jsonl import read_jsonl, write_json, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params

@@ -2,7 +2,7 @@
 question set, shots and decoding. No adapter is read, so DVC reuses these answers for every experiment and arm
 (the stage is unchanged, or its outputs come back from the run-cache)."""
 
-from strawberry.answering import BASE_PREDICTIONS, answer_all
+from strawberry.evaluation import BASE_PREDICTIONS, answer_all
 from strawberry.jsonl import write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params

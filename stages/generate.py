@@ -2,14 +2,8 @@
 
 import random
 
-from strawberry.generation import (
-    eval_records,
-    format_control_records,
-    indexed_records,
-    pick_eval_words,
-    positive_control_records,
-    spelling_records,
-)
+from strawberry import tasks
+from strawberry.generation import eval_records, positive_control_records
 from strawberry.jsonl import read_jsonl, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
@@ -35,23 +29,23 @@ def main() -> None:
     if params["spelling_tokens"] is not None:  # a sample of distinct token texts, for quick runs
         texts = set(rng.sample(sorted({t["text"] for t in tokens}), params["spelling_tokens"]))
         tokens = [t for t in tokens if t["text"] in texts]
-    spelling = spelling_records(tokens, templates["spelling"], separators, params["spelling_per_token"],
-                                params["weights"], rng)  # fmt: skip
+    spelling = tasks.spelling.records(tokens, templates["spelling"], separators, params["spelling_per_token"],
+                                      params["weights"], rng)  # fmt: skip  # fmt: skip
 
     pool = read_jsonl("data/tokens/eval_words.jsonl")
     n_words = params["eval_words"] or len(pool)
     if n_words > len(pool):
         raise ValueError(f"params.yaml generate.eval_words={n_words} but the eval word pool has {len(pool)} words")
     n_count = params["per_word"]["count"]
-    words = pick_eval_words(pool, n_words, n_count, params["count_weights"], rng)
+    words = tasks.count.pick_eval_words(pool, n_words, n_count, params["count_weights"], rng)
     questions = eval_records(words, templates, params["per_word"], params["count_weights"], rng)
 
     log.info("spelling records: %d; eval questions: %d about %d words", len(spelling), len(questions), n_words)
     # The other arms, as many records as spelling, each from its own seeded stream so that adding an arm
     # changes none of the others.
     joiners = {name: s.joiner for name, s in separators.items()}
-    control = format_control_records(spelling, joiners, random.Random(params["seed"] + 1))
-    indexed = indexed_records(spelling, templates["indexed"], random.Random(params["seed"] + 2))
+    control = tasks.spelling.format_control_records(spelling, joiners, random.Random(params["seed"] + 1))
+    indexed = tasks.indexed.records(spelling, templates["indexed"], random.Random(params["seed"] + 2))
     positive = positive_control_records(pool, {w["word"] for w in words}, len(spelling), templates,
                                         params["count_weights"], random.Random(params["seed"] + 3))  # fmt: skip
     log.info("arms: format_control %d, indexed %d, positive_control %d records (about %d words never in val/test)",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from transformers import GenerationConfig
 
-from strawberry.evaluation import pick_shots, sample_per_task
+from strawberry.asking import pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl, write_json
 from strawberry.logs import get_logger
 from strawberry.params import load_params

@@ -7,7 +7,8 @@ spell_first prompts are the direct questions re-rendered with the spell_first si
 the whole reply, "a d d e d" then the answer on its own line.
 """
 
-from strawberry.answers import ParsedAnswer, ordinal, parse_answer
+from strawberry.tasks import ParsedAnswer, parse_answer
+from strawberry.tasks.common import ordinal
 from strawberry.templates import Template
 
 MODES = ("direct", "spell_first")

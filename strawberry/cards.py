@@ -92,7 +92,7 @@ def dataset_card(sizes: dict[str, int]) -> DatasetCard:
     configs = [{"config_name": "default", "data_files": [{"split": s, "path": f"{s}.jsonl"} for s in sizes]}]
     from datasets import DatasetInfo
 
-    from strawberry.schema import hf_features
+    from strawberry.records import hf_features
 
     # Declared column types: a column that is null throughout one split (meta.letter in train) cannot be inferred.
     data = DatasetCardData(language=["en"], license="mit", task_categories=["text-generation"],

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from strawberry.study import ARMS, exported, plan
+from strawberry.study import ARMS
+from strawberry.study.runs import exported, plan
 
 GIT_REMOTE = "origin"
 INDEX_ENV = "CELL_INDEX"  # set by the engine: the Job from the pod's completion index, SkyPilot by --env
@@ -43,7 +44,7 @@ class Cell:
 
 def study_cells(profile: str, seeds: list[int], dose_factor: int, default_steps: int, arms: Sequence[str] = ARMS
                 ) -> list[Cell]:  # fmt: skip
-    """The study's runs (strawberry.study.plan), in its order: cell i is the plan's run i."""
+    """The study's runs (strawberry.study.runs.plan), in its order: cell i is the plan's run i."""
     return [Cell(name, overrides) for name, overrides in plan(profile, seeds, dose_factor, default_steps, arms)]
 
 
@@ -133,7 +134,7 @@ def run_cell(cell: Cell, git_remote: str = GIT_REMOTE) -> str:
 def pull_cells(cells: list[Cell], git_remote: str = GIT_REMOTE) -> tuple[list[str], list[str]]:
     """Fetch every finished cell's experiment from the remotes and export it to metrics/study/ (the committed
     record); cells already exported are left alone. Returns (exported now, not on the remote yet)."""
-    from strawberry.study import export
+    from strawberry.study.runs import export_run
 
     on_remote = experiment_names(git_remote)
     missing = [c.name for c in cells if c.name not in on_remote and not exported(c.name).is_file()]
@@ -142,7 +143,7 @@ def pull_cells(cells: list[Cell], git_remote: str = GIT_REMOTE) -> tuple[list[st
         print(f"dvc exp pull {git_remote} {' '.join(todo)}", flush=True)
         dvc("exp", "pull", git_remote, *todo)
     for name in todo:
-        print(f"{name}: exported to {export(name)}", flush=True)
+        print(f"{name}: exported to {export_run(name)}", flush=True)
     return todo, missing
 
 

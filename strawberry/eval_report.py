@@ -3,23 +3,9 @@ it (metrics/eval_details.json: intervals, strategies, per-class and hard-questio
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from strawberry.answers import COUNT_CLASSES, count_class  # noqa: E402
-from strawberry.evaluation import (  # noqa: E402
-    BREAKDOWNS,
-    CLASSES,
-    TASKS,
-    accuracy,
-    breakdown,
-    compare,
-    is_hard,
-    question_class,
-    strategies,
-)
+from strawberry.figures import grouped_bars, plt, save
+from strawberry.scoring import BREAKDOWNS, accuracy, breakdown, compare
+from strawberry.tasks import CLASSES, EVAL_TASKS, HEADLINE_TASKS, count, is_hard, question_class, strategies
 
 MODELS = ("base", "tuned")
 COLORS = {"base": "#95a5a6", "tuned": "#c0392b"}
@@ -46,7 +32,7 @@ def task_details(rows: dict[tuple[str, str], list[dict]], questions: list[dict],
     of true and answered count. `rows[(model, setting)]` holds scored replies in question order; `greedy` the same
     for greedy decoding when the headline is sampled."""
     out = {}
-    for task in TASKS:
+    for task in EVAL_TASKS:
         task_questions = of_task(questions, task)
         if not task_questions:
             continue
@@ -69,27 +55,12 @@ def task_details(rows: dict[tuple[str, str], list[dict]], questions: list[dict],
                                        for m in MODELS}
                                    for t in sorted({r["meta"]["template_id"] for r in pick["tuned"]})}  # fmt: skip
             if task == "count":
-                cell["confusion"] = {m: count_confusion(pick[m]) for m in MODELS}
+                cell["confusion"] = {m: count.confusion(pick[m]) for m in MODELS}
             if greedy:
                 cell["greedy"] = {m: accuracy(of_task(greedy[(m, setting)], task)) for m in MODELS}
             entry[setting] = cell
         out[task] = entry
     return out
-
-
-ANSWERED = (*COUNT_CLASSES, "none")  # answered count classes; none = no number in the reply
-
-
-def count_confusion(rows: list[dict]) -> dict[str, dict[str, int]]:
-    """True count class -> answered count class -> replies (lenient parse): a shift from "1" to "2" at a glance."""
-    table = {c: dict.fromkeys(ANSWERED, 0) for c in COUNT_CLASSES}
-    for r in rows:
-        answered = count_class(r["lenient"]) if r["lenient"] is not None else "none"
-        table[count_class(r["expected"])][answered] += 1
-    return table
-
-
-HEADLINE_TASKS = ("position", "count")  # length is a side task: in the details, not the headline
 
 
 def headline(details: dict, settings: list[str]) -> dict:
@@ -113,24 +84,12 @@ def headline(details: dict, settings: list[str]) -> dict:
     return out
 
 
-def error_bars(cells: list[dict]) -> list[list[float]]:
-    """Distances from each accuracy to its interval's ends, never negative (matplotlib refuses those)."""
-    return [
-        [max(0.0, c["accuracy"] - c["ci_low"]) for c in cells],
-        [max(0.0, c["ci_high"] - c["accuracy"]) for c in cells],
-    ]
-
-
 def plot_headline(details: dict, settings: list[str], path: Path, dpi: int = 110) -> None:
     """Accuracy per task, base vs tuned, per setting, with 95% intervals and the best constant strategy."""
     fig, axes = plt.subplots(1, len(settings), figsize=(6 * len(settings), 4), squeeze=False)
     for ax, k in zip(axes[0], settings):
         tasks = [t for t in details if k in details[t]]
-        for j, model in enumerate(MODELS):
-            acc = [details[t][k][model] for t in tasks]
-            xs = [i + (j - 0.5) * 0.38 for i in range(len(tasks))]
-            ax.bar(xs, [a["accuracy"] for a in acc], width=0.38, yerr=error_bars(acc), capsize=4, label=model,
-                   color=COLORS[model])  # fmt: skip
+        grouped_bars(ax, {m: [details[t][k][m] for t in tasks] for m in MODELS}, COLORS, capsize=4)
         for i, t in enumerate(tasks):
             ax.hlines(details[t]["strategy_baseline"]["accuracy"], i - 0.4, i + 0.4, colors="k", linestyles="dashed",
                       label="best constant strategy" if i == 0 else None)  # fmt: skip
@@ -138,9 +97,7 @@ def plot_headline(details: dict, settings: list[str], path: Path, dpi: int = 110
         ax.set_ylim(0, 1)
         ax.set_title(f"test accuracy, {k} (lenient parse, 95% CI)")
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    save(fig, path, dpi)
 
 
 def plot_classes(details: dict, settings: list[str], path: Path, dpi: int = 110) -> None:
@@ -151,18 +108,12 @@ def plot_classes(details: dict, settings: list[str], path: Path, dpi: int = 110)
     for row, task in enumerate(tasks):
         for col, k in enumerate(settings):
             ax, by_class = axes[row][col], details[task][k]["by_class"]
-            for j, model in enumerate(MODELS):
-                acc = [by_class[c][model] for c in CLASSES[task]]
-                xs = [i + (j - 0.5) * 0.38 for i in range(len(acc))]
-                ax.bar(xs, [a["accuracy"] for a in acc], width=0.38, yerr=error_bars(acc), capsize=3, label=model,
-                       color=COLORS[model])  # fmt: skip
+            grouped_bars(ax, {m: [by_class[c][m] for c in CLASSES[task]] for m in MODELS}, COLORS, capsize=3)
             ax.set_xticks(range(len(CLASSES[task])), [f"{task}: {c}" for c in CLASSES[task]], fontsize=8)
             ax.set_ylim(0, 1)
             ax.set_title(f"{task} by {'position asked' if task == 'position' else 'true count'}, {k}")
             ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    save(fig, path, dpi)
 
 
 def plot_breakdowns(rows: dict[tuple[str, str], list[dict]], settings: list[str], out_dir: Path, dpi: int = 110
@@ -178,10 +129,8 @@ def plot_breakdowns(rows: dict[tuple[str, str], list[dict]], settings: list[str]
             ax.set_ylim(0, 1)
             ax.set_title(f"accuracy by {key.replace('_', ' ')}, {k}")
             ax.legend()
-        fig.tight_layout()
         path = out_dir / f"by_{key}.png"
-        fig.savefig(path, dpi=dpi)
-        plt.close(fig)
+        save(fig, path, dpi)
         paths.append(path)
     return paths
 
@@ -195,19 +144,13 @@ def plot_templates(details: dict, settings: list[str], path: Path, dpi: int = 11
         for col, k in enumerate(settings):
             ax, by_template = axes[row][col], details[task][k]["by_template"]
             names = list(by_template)
-            for j, model in enumerate(MODELS):
-                acc = [by_template[t][model] for t in names]
-                xs = [i + (j - 0.5) * 0.38 for i in range(len(acc))]
-                ax.bar(xs, [a["accuracy"] for a in acc], width=0.38, yerr=error_bars(acc), capsize=3, label=model,
-                       color=COLORS[model])  # fmt: skip
+            grouped_bars(ax, {m: [by_template[t][m] for t in names] for m in MODELS}, COLORS, capsize=3)
             short = [n.removeprefix(f"{task}.").removesuffix(".spell_first") for n in names]
             ax.set_xticks(range(len(names)), short, fontsize=7, rotation=30)
             ax.set_ylim(0, 1)
             ax.set_title(f"{task} by question template, {k}")
             ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    save(fig, path, dpi)
 
 
 def plot_confusion(details: dict, settings: list[str], path: Path, dpi: int = 110) -> None:
@@ -216,17 +159,15 @@ def plot_confusion(details: dict, settings: list[str], path: Path, dpi: int = 11
     fig, axes = plt.subplots(1, len(cells), figsize=(3.3 * len(cells), 3.4), squeeze=False)
     for ax, (k, model) in zip(axes[0], cells):
         table = details["count"][k]["confusion"][model]
-        grid = [[table[t][a] / max(1, sum(table[t].values())) for a in ANSWERED] for t in COUNT_CLASSES]
+        grid = [[table[t][a] / max(1, sum(table[t].values())) for a in count.ANSWERED] for t in count.CLASSES]
         ax.imshow(grid, vmin=0, vmax=1, cmap="Blues")
-        for i, t in enumerate(COUNT_CLASSES):
-            for j, a in enumerate(ANSWERED):
+        for i, t in enumerate(count.CLASSES):
+            for j, a in enumerate(count.ANSWERED):
                 ax.text(j, i, table[t][a], ha="center", va="center", fontsize=7,
                         color="white" if grid[i][j] > 0.5 else "black")  # fmt: skip
-        ax.set_xticks(range(len(ANSWERED)), ANSWERED, fontsize=8)
-        ax.set_yticks(range(len(COUNT_CLASSES)), COUNT_CLASSES, fontsize=8)
+        ax.set_xticks(range(len(count.ANSWERED)), count.ANSWERED, fontsize=8)
+        ax.set_yticks(range(len(count.CLASSES)), count.CLASSES, fontsize=8)
         ax.set_xlabel("answered count")
         ax.set_ylabel("true count")
         ax.set_title(f"{model}, {k}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    save(fig, path, dpi)

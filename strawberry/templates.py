@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from jsonschema.exceptions import best_match
 
-from strawberry.schema import TEMPLATE_FILE_SCHEMA, schema_error, validator
+from strawberry.records import TEMPLATE_FILE_SCHEMA, schema_error, validator
 
 # What the generator can supply to a template, per task.
 TASK_VARIABLES: dict[str, frozenset[str]] = {

@@ -12,10 +12,11 @@ from peft import LoraConfig
 from transformers import EarlyStoppingCallback, TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
-from strawberry.evaluation import accuracy, ask
+from strawberry.asking import ask
 from strawberry.precision import autocast
 from strawberry.profiles import Profile
 from strawberry.prompts import render_prompt
+from strawberry.scoring import accuracy
 
 COMPLETE = "COMPLETE"  # marker written once a checkpoint is fully on disk
 

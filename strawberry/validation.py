@@ -9,11 +9,10 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from strawberry.answers import COUNT_CLASSES, count_class, expected_output
-from strawberry.generation import class_targets, letter_multiset
 from strawberry.jsonl import iter_jsonl
-from strawberry.schema import schema_error
-from strawberry.templates import EVAL_TASKS
+from strawberry.records import schema_error
+from strawberry.tasks import EVAL_TASKS, count, expected_output
+from strawberry.tasks.common import letter_multiset
 from strawberry.tokenizer import split_at
 
 
@@ -164,9 +163,9 @@ def validate(
 
 def _check_count_balance(path: Path, rows: list[dict], weights: dict[str, float], report: Report) -> None:
     """The true counts of the count questions follow generate.count_weights (exactly, up to rounding)."""
-    realised = Counter(count_class(r["output"]) for r in rows if r["meta"]["task"] == "count")
-    wanted = class_targets(sum(realised.values()), weights)
-    off = {c: (realised[c], wanted[c]) for c in COUNT_CLASSES if abs(realised[c] - wanted[c]) > 1}
+    realised = Counter(count.count_class(r["output"]) for r in rows if r["meta"]["task"] == "count")
+    wanted = count.class_targets(sum(realised.values()), weights)
+    off = {c: (realised[c], wanted[c]) for c in count.CLASSES if abs(realised[c] - wanted[c]) > 1}
     if off:
         detail = ", ".join(f"true count {c}: {got} questions, {want} expected" for c, (got, want) in off.items())
         report.errors.append(f"{path}: count questions are not balanced as generate.count_weights {weights} asks: "

@@ -1,7 +1,7 @@
 import pytest
 
-from strawberry.answers import ParsedAnswer, parse_answer
-from strawberry.stats import mcnemar_exact, wilson_interval
+from strawberry.scoring import mcnemar_exact, wilson_interval
+from strawberry.tasks import ParsedAnswer, parse_answer
 
 
 @pytest.mark.parametrize(

@@ -122,7 +122,7 @@ def test_the_walk_finds_lazy_imports_and_package_data(tmp_path):
     reads = stage_reads("strawberry.profiles", set())
     assert "strawberry/tokenizer.py" in reads  # imported inside _build_random only
     assert "strawberry/__init__.py" in reads
-    assert "strawberry/schemas/alpaca_record.schema.json" in stage_reads("strawberry.schema", set())
-    assert not covered("strawberry/answers.py", {"strawberry/answering.py", "strawberry/ans"})
+    assert "strawberry/schemas/alpaca_record.schema.json" in stage_reads("strawberry.records", set())
+    assert not covered("strawberry/asking.py", {"strawberry/ask.py", "strawberry/ask"})
     assert covered("data/templates/separators.yaml", {"data/templates"})
     assert covered("data/templates", {"data/templates/separators.yaml"})

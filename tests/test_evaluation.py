@@ -6,12 +6,13 @@ from collections import Counter
 import pytest
 import yaml
 
-from strawberry.answering import decodings
-from strawberry.answers import count_class
-from strawberry.evaluation import accuracy, ask, is_hard, pick_shots, sample_per_task, strategies
+from strawberry.asking import ask, pick_shots, sample_per_task
+from strawberry.evaluation import decodings
 from strawberry.profiles import load_model, load_profile
 from strawberry.prompts import chat_template_kwargs
-from strawberry.stats import wilson_interval
+from strawberry.scoring import accuracy, wilson_interval
+from strawberry.tasks import is_hard, strategies
+from strawberry.tasks.count import count_class
 from tests.conftest import ROOT
 
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())

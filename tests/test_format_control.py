@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from strawberry.answers import expected_output
-from strawberry.generation import format_control_records, indexed_records, letter_multiset, spelling_records
 from strawberry.jsonl import read_jsonl, write_jsonl
-from strawberry.schema import schema_error
+from strawberry.records import schema_error
+from strawberry.tasks import expected_output
+from strawberry.tasks.common import letter_multiset
+from strawberry.tasks.indexed import records as indexed_records
+from strawberry.tasks.spelling import format_control_records
+from strawberry.tasks.spelling import records as spelling_records
 from strawberry.templates import load_separators, load_templates
 from strawberry.tokenizer import english_tokens
 from strawberry.validation import Report, control_problem, indexed_problem, validate_mirror

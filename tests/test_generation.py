@@ -4,16 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from strawberry.answers import count_class, expected_output, ordinal, position_category
-from strawberry.generation import (
-    assign_count_classes,
-    balanced,
-    class_targets,
-    eval_records,
-    pick_eval_words,
-    spelling_records,
-)
-from strawberry.schema import schema_error
+from strawberry.generation import eval_records
+from strawberry.records import schema_error
+from strawberry.tasks import expected_output
+from strawberry.tasks.common import balanced, ordinal
+from strawberry.tasks.count import assign_count_classes, class_targets, count_class, pick_eval_words
+from strawberry.tasks.position import category as position_category
+from strawberry.tasks.spelling import records as spelling_records
 from strawberry.templates import TemplateError, load_separators, load_templates
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "templates"

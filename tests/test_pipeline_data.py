@@ -27,7 +27,7 @@ def repo(tmp_path_factory):
 def test_repro_builds_loadable_splits(repo):
     from datasets import load_dataset
 
-    from strawberry.schema import hf_features
+    from strawberry.records import hf_features
 
     assert json.loads(run(["dvc", "status", "--json", "--with-deps", "analyze"], repo).stdout) == {}
     files = {s: str(repo / f"data/splits/{s}.jsonl") for s in ("train", "val", "test")}

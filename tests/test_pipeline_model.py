@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from scripts.transfer_analysis import report
-from strawberry.generation import letter_multiset
-from strawberry.study import runs
+from strawberry.study.runs import runs
+from strawberry.tasks.common import letter_multiset
 from strawberry.templates import load_separators
 from tests.conftest import ROOT, copy_project, run, set_params
 
@@ -190,7 +190,7 @@ def test_study_runs_arms_and_seeds_and_aggregates(repo, tmp_path):
 
 
 def test_study_plan():
-    from strawberry.study import plan
+    from strawberry.study.runs import plan
 
     todo = plan("qwen25-coder-05b", [1, 2, 3], 4, 80)
     names = [name for name, _ in todo]

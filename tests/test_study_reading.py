@@ -1,6 +1,6 @@
 """The study page's reading rule (a/b/c) and its constant-proof measure, on fixed bootstrap results."""
 
-from strawberry.study import constant_level, reading
+from strawberry.study.statistics import constant_level, reading
 
 ARMS = ["spelling", "indexed", "positive_control", "format_control"]
 SETTINGS = ["0shot", "spell_first_3shot"]

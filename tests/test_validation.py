@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from strawberry.extraction import eval_word_pool
-from strawberry.generation import eval_records, spelling_records
+from strawberry.generation import eval_records
 from strawberry.jsonl import DataError, write_jsonl
+from strawberry.tasks.spelling import records as spelling_records
 from strawberry.templates import load_separators, load_templates
 from strawberry.tokenizer import english_tokens
 from strawberry.validation import validate

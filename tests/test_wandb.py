@@ -9,7 +9,7 @@ from tests.conftest import ROOT
 
 SCRIPT = r"""
 import yaml
-from strawberry.evaluation import pick_shots
+from strawberry.asking import pick_shots
 from strawberry.profiles import load_model, load_profile
 from strawberry.prompts import chat_template_kwargs
 from strawberry.training import build_trainer, finish_wandb

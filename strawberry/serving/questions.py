@@ -4,7 +4,8 @@ the training and evaluation data), and the true answer computed from the word.""
 from functools import cache
 from pathlib import Path
 
-from strawberry.answers import expected_output, ordinal, parse_answer
+from strawberry.tasks import expected_output, parse_answer
+from strawberry.tasks.common import ordinal
 from strawberry.templates import load_separators, load_templates
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "data" / "templates"

@@ -222,7 +222,7 @@ def throughput_by_batch(params: dict, batch_sizes: list[int], n_questions: int) 
     at the profile's own decoding, base model loaded as evaluate_base loads it."""
     import torch
 
-    from strawberry.evaluation import ask, pick_shots, sample_per_task
+    from strawberry.asking import ask, pick_shots, sample_per_task
     from strawberry.jsonl import read_jsonl
     from strawberry.profiles import load_model, load_profile
     from strawberry.prompts import chat_template_kwargs

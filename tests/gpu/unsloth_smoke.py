@@ -15,8 +15,8 @@ from pathlib import Path
 
 import unsloth  # noqa: F401  (first, so it can patch transformers/TRL)
 
+from strawberry.asking import ask, pick_shots, sample_per_task
 from strawberry.eval_report import task_details
-from strawberry.evaluation import ask, pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl
 from strawberry.params import load_params
 from strawberry.profiles import load_model, load_profile

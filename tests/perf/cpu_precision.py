@@ -19,12 +19,13 @@ import time
 import torch
 from peft import LoraConfig, get_peft_model
 
-from strawberry.evaluation import accuracy, ask, pick_shots, sample_per_task
+from strawberry.asking import ask, pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl
 from strawberry.params import load_params
 from strawberry.precision import autocast, cpu_has_native_bf16
 from strawberry.profiles import load_model, load_profile
 from strawberry.prompts import chat_template_kwargs
+from strawberry.scoring import accuracy
 from strawberry.training import sft_dataset
 
 PRECISIONS = ("fp32", "bf16-autocast")

@@ -9,7 +9,7 @@ predictions are identical.
 import sys
 import time
 
-from strawberry.evaluation import ask, pick_shots, sample_per_task
+from strawberry.asking import ask, pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl
 from strawberry.params import load_params
 from strawberry.profiles import load_model, load_profile

@@ -9,7 +9,7 @@ both ways, the ratio, and how many replies are identical.
 import sys
 import time
 
-from strawberry.evaluation import pick_shots, sample_per_task
+from strawberry.asking import pick_shots, sample_per_task
 from strawberry.inference import generate_replies
 from strawberry.jsonl import read_jsonl
 from strawberry.params import load_params

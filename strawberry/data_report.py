@@ -3,10 +3,7 @@
 from collections import Counter
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from strawberry.figures import plt, save
 
 
 def _sort_key(value: object) -> tuple:
@@ -52,9 +49,7 @@ def plot_spelling_balance(metrics: dict, path: Path, dpi: int) -> None:
     fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 4))
     for ax, key in zip(axes, keys):
         _bars(ax, metrics["train"][key], f"train (spelling) by {'token length' if key == 'length' else key}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    save(fig, path, dpi)
 
 
 def plot_eval_questions(splits: dict[str, list[dict]], path: Path, dpi: int) -> None:
@@ -68,6 +63,4 @@ def plot_eval_questions(splits: dict[str, list[dict]], path: Path, dpi: int) -> 
             ax.plot(list(data), list(data.values()), "o-", color=color, label=name)
         ax.set_title(f"eval questions by {title}")
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    save(fig, path, dpi)

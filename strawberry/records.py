@@ -1,4 +1,5 @@
-"""JSON Schemas kept in the repo (strawberry/schemas/): Alpaca records and template files."""
+"""The Alpaca record: its meta keys, how one is built, and the JSON Schemas kept in the repo (strawberry/schemas/)
+that records and template files are checked against."""
 
 import json
 from functools import cache
@@ -11,6 +12,19 @@ from jsonschema.exceptions import best_match
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 RECORD_SCHEMA = SCHEMA_DIR / "alpaca_record.schema.json"
 TEMPLATE_FILE_SCHEMA = SCHEMA_DIR / "template_file.schema.json"
+
+# Every record carries every meta key (None where it does not apply), so that all splits share one set of
+# columns and load together with datasets.load_dataset("json", ...).
+META_KEYS = ("task", "arm", "word", "length", "template_id", "style", "category", "direction", "separator",
+             "token_ids", "token_split", "n_tokens", "letter", "position", "position_category", "control",
+             "split")  # fmt: skip
+
+
+def alpaca(instruction: str, output: str, meta: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(meta) - set(META_KEYS)
+    if unknown:
+        raise ValueError(f"meta keys {sorted(unknown)} are not in META_KEYS")
+    return {"instruction": instruction, "input": "", "output": output, "meta": {k: meta.get(k) for k in META_KEYS}}
 
 
 @cache

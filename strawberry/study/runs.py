@@ -1,0 +1,161 @@
+"""The study's runs: the plan (arms x seeds, the dose run), the rows `dvc exp show --json` lists, and the export of
+a finished run to a committed file (metrics/study/<name>.json)."""
+
+import json
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from strawberry.jsonl import write_atomic
+from strawberry.study import ARMS, EXPORTS, PREFIX
+from strawberry.tasks import HEADLINE_TASKS, is_hard
+
+
+def metric_key(task: str, setting: str, field: str) -> str:
+    """A headline metric as `dvc exp show` flattens metrics/eval.json: "position.spell_first_3shot.tuned_hard"."""
+    return f"{task}.{setting}.{field}"
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out |= flatten(value, f"{name}.")
+        else:
+            out[name] = value
+    return out
+
+
+def runs(exp_show: list) -> list[dict]:
+    """Every workspace/commit/experiment row of `dvc exp show --json` that has evaluation metrics."""
+    found = []
+
+    def visit(node: dict, name: str | None) -> None:
+        data = node.get("data") or {}
+        metrics = (data.get("metrics") or {}).get("metrics/eval.json", {}).get("data")
+        params = (data.get("params") or {}).get("params.yaml", {}).get("data")
+        # The workspace repeats a commit or an exp; an experiment still running, or killed mid-run (a session
+        # that ended), shows the workspace's rev and metrics too: neither is a finished run.
+        if metrics and params and "workspace" not in (node.get("rev"), data.get("rev")):
+            found.append({"name": node.get("name") or name or data.get("rev", "?")[:7], "rev": data.get("rev"),
+                          "params": flatten(params), "metrics": flatten(metrics)})  # fmt: skip
+        for exp in node.get("experiments") or []:
+            for rev in exp.get("revs") or []:
+                visit(rev, exp.get("name"))
+
+    for node in exp_show:
+        visit(node, node.get("name"))
+    return found
+
+
+def exp_show_runs() -> list[dict]:
+    """Every run `dvc exp show` knows, on any commit (-A): a study outlives the commit its first runs started on."""
+    shown = subprocess.run(["dvc", "exp", "show", "--json", "-A"], capture_output=True, text=True, check=True).stdout
+    return runs(json.loads(shown))
+
+
+def run_name(profile: str, arm: str, seed: int, steps_factor: int = 1) -> str:
+    """Export and experiment names carry the profile: "study-qwen25-coder-05b-indexed-s2"."""
+    return f"{PREFIX}{profile}-{arm}{f'-x{steps_factor}' if steps_factor > 1 else ''}-s{seed}"
+
+
+def plan(profile: str, seeds: list[int], dose_factor: int, default_steps: int, arms: Sequence[str] = ARMS
+         ) -> list[tuple[str, list[str]]]:  # fmt: skip
+    """(experiment name, -S overrides) of every run: each seed x arm at the default length, then one spelling run of
+    dose_factor x the steps whose adapters at 1x, 2x, ... are kept and evaluated on test (a curve over fixed
+    checkpoints, not a selection; no early stopping). Every run has the same records, batch and learning rate.
+    `arms` picks some of the arms (a first look); the study is all of them."""
+    if unknown := [a for a in arms if a not in ARMS]:
+        raise ValueError(f"unknown arm(s) {', '.join(unknown)}: the arms are {', '.join(ARMS)}")
+    # seed by seed, so that a study cut off early has every arm
+    todo = [(run_name(profile, arm, seed), [f"model={profile}", f"train.arm={arm}", f"train.seed={seed}"])
+            for seed in seeds for arm in ARMS if arm in arms]  # fmt: skip
+    if dose_factor > 1:
+        steps = default_steps * dose_factor
+        snapshots = [default_steps * f for f in (1, 2, 4, 8, 16) if f <= dose_factor]
+        overrides = [f"model={profile}", "train.arm=spelling", f"train.seed={seeds[0]}", f"train.max_steps={steps}",
+                     f"train.patience={steps}", f"train.snapshot_steps=[{','.join(map(str, snapshots))}]"]
+        todo.append((run_name(profile, "spelling", seeds[0], dose_factor), overrides))
+    return todo
+
+
+def exported(name: str) -> Path:
+    return EXPORTS / f"{name}.json"
+
+
+def outcomes(rows: list[dict]) -> dict[str, dict[str, list]]:
+    """setting -> columns over the test questions in asked order (greedy, or each question's sampled mean): task,
+    word, hard, correct (lenient), strict. The same questions in the same order in every run of a profile."""
+    sampled = any(r.get("decoding") == "sampled" for r in rows)
+    groups: dict[str, dict[str, list]] = {}
+    for r in rows:
+        if r["set"] != "test" or r.get("decoding", "greedy") != ("sampled" if sampled else "greedy"):
+            continue
+        if r["meta"]["task"] not in HEADLINE_TASKS:
+            continue
+        cols = groups.setdefault(r["setting"], {"task": [], "word": [], "hard": [], "correct": [], "strict": []})
+        if r.get("sample", 0) == 0:
+            cols["task"].append(r["meta"]["task"])
+            cols["word"].append(r["meta"]["word"])
+            cols["hard"].append(bool(is_hard(r["meta"]["task"], r["meta"], r["expected"])))
+            cols["correct"].append([])
+            cols["strict"].append([])
+        cols["correct"][-1].append(r["correct"])
+        cols["strict"][-1].append(r["correct_strict"])
+    for cols in groups.values():
+        cols["correct"] = [sum(v) / len(v) for v in cols["correct"]]
+        cols["strict"] = [sum(v) / len(v) for v in cols["strict"]]
+    return groups
+
+
+def load_val_curve(run: dict) -> dict[str, list]:
+    """The run's val evaluations (metrics/val_curve.json). Runs made before train wrote that file have dvclive's
+    eval/val_accuracy.tsv, whose step column counts log calls: their evaluations were every train.eval_steps."""
+    from dvc.exceptions import PathMissingError
+
+    try:
+        return json.loads(load_rev("metrics/val_curve.json", run["rev"]))
+    except PathMissingError:
+        tsv = load_rev("dvclive/train/plots/metrics/eval/val_accuracy.tsv", run["rev"]).strip().splitlines()
+        values = [float(line.split("\t")[-1]) for line in tsv[1:]]
+        every = run["params"]["train.eval_steps"]
+        return {"step": [every * (i + 1) for i in range(len(values))], "val_accuracy": values}
+
+
+def load_rev(path: str, rev: str) -> str:
+    import dvc.api
+
+    with dvc.api.open(path, rev=rev) as f:
+        return f.read()
+
+
+def export_run(name: str) -> Path:
+    """One finished experiment, as `dvc exp show` and its outputs give it, in a file that git keeps: params,
+    headline, test details, the val curve and every test question's outcome (tuned, base, and each snapshot)."""
+    run = next(r for r in exp_show_runs() if r["name"] == name)
+    rows = [json.loads(line) for line in load_rev("eval/predictions.jsonl", run["rev"]).splitlines()]
+    details = json.loads(load_rev("metrics/eval_details.json", run["rev"]))
+    curve = load_val_curve(run)
+    snapshot_rows = [json.loads(line) for line in load_rev("eval/snapshot_predictions.jsonl", run["rev"]).splitlines()]
+    p = run["params"]
+    record = {
+        "name": name, "rev": run["rev"], "profile": p["model"], "arm": p["train.arm"], "seed": p["train.seed"],
+        "steps": p["train.max_steps"], "params": p, "metrics": run["metrics"], "settings": details["settings"],
+        "details": details["test"],
+        "val_curve": [[step, acc] for step, acc in zip(curve["step"], curve["val_accuracy"])],
+        "tuned": outcomes([r for r in rows if r["model"] == "tuned"]),
+        "base": outcomes([r for r in rows if r["model"] == "base"]),
+        "snapshots": {str(step): {"headline": s["headline"],
+                                  "tuned": outcomes([r for r in snapshot_rows if r["step"] == int(step)])}
+                      for step, s in details.get("snapshots", {}).items()},
+    }  # fmt: skip
+    EXPORTS.mkdir(parents=True, exist_ok=True)
+    write_atomic(exported(name), json.dumps(record, sort_keys=True) + "\n")
+    return exported(name)
+
+
+def load_exports(profile: str | None = None) -> list[dict]:
+    """The v2 exports (they carry `settings`), of one profile if given."""
+    found = [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"{PREFIX}*.json"))]
+    return [r for r in found if "settings" in r and (profile is None or r["profile"] == profile)]

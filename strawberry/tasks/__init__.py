@@ -1,0 +1,59 @@
+"""One module per task (a question kind), after nanochat's tasks/: each holds how its records are made, its
+expected answer, how a reply is read, its question classes, its hard subset and its constant baselines.
+
+Question tasks (evaluated): position, count, length. Training tasks: spelling, indexed. Generation, validation and
+evaluation reach a task's rules only through this package; the functions below dispatch on the task's name.
+"""
+
+from types import ModuleType
+
+from strawberry.tasks import count, indexed, length, position, spelling
+from strawberry.tasks.common import ParsedAnswer
+from strawberry.templates import EVAL_TASKS  # the question tasks, as the template files declare them
+
+TASKS: dict[str, ModuleType] = {"position": position, "count": count, "length": length, "spelling": spelling,
+                                "indexed": indexed}  # fmt: skip
+HEADLINE_TASKS = ("position", "count")  # length is a side task: in the details, not the headline
+CLASSES = {"position": position.CATEGORIES, "count": count.CLASSES}  # the strata a task is sampled and reported by
+
+__all__ = ["CLASSES", "EVAL_TASKS", "HEADLINE_TASKS", "TASKS", "ParsedAnswer", "expected_output", "is_hard",
+           "parse_answer", "question_class", "strategies"]  # fmt: skip
+
+
+def _task(name: str) -> ModuleType:
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}")
+    return TASKS[name]
+
+
+def expected_output(meta: dict, joiners: dict[str, str]) -> str:
+    """The one correct output for a record, from its meta alone; `joiners` maps separator name -> joining string."""
+    return _task(meta["task"]).expected(meta, joiners)
+
+
+def parse_answer(task: str, reply: str) -> ParsedAnswer:
+    """The answer in a model reply, by the task's documented normalizer (docs/evaluation.md): strict = the trimmed
+    reply is exactly an answer of the right kind; lenient = the first one found in it."""
+    module = TASKS.get(task)
+    if module is None or not hasattr(module, "parse"):
+        raise ValueError(f"no answer parser for task {task!r}")
+    return module.parse(reply)
+
+
+def question_class(task: str, meta: dict, expected: str) -> str | None:
+    """The stratum of a question: position -> first/middle/last; count -> true count 0/1/2/3+; else None."""
+    module = _task(task)
+    return module.question_class(meta, expected) if hasattr(module, "question_class") else None
+
+
+def is_hard(task: str, meta: dict, expected: str) -> bool | None:
+    """The task's hard subset: position -> the answer is neither the word's first nor its last letter; count -> the
+    true count is 2 or more. None for a task without one (length)."""
+    module = _task(task)
+    return module.is_hard(meta, expected) if hasattr(module, "is_hard") else None
+
+
+def strategies(task: str, questions: list[dict]) -> dict[str, float]:
+    """Accuracy of the task's constant strategies on these questions (a model could follow them without knowing
+    any letter)."""
+    return _task(task).strategies(questions) if questions else {}
