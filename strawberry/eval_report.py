@@ -100,20 +100,29 @@ def plot_headline(details: dict, settings: list[str], path: Path, dpi: int = 110
     save(fig, path, dpi)
 
 
-def plot_classes(details: dict, settings: list[str], path: Path, dpi: int = 110) -> None:
-    """Accuracy per class (position: first/middle/last; count: true count 0/1/2/3+), base vs tuned."""
+def _task_grid(details: dict, settings: list[str], path: Path, dpi: int, height: float, draw) -> None:
+    """One panel per task (rows) and setting (columns), each drawn by draw(ax, task, setting)."""
     tasks = [t for t in CLASSES if t in details]
-    fig, axes = plt.subplots(len(tasks), len(settings), figsize=(5.5 * len(settings), 3.4 * len(tasks)),
+    fig, axes = plt.subplots(len(tasks), len(settings), figsize=(5.5 * len(settings), height * len(tasks)),
                              squeeze=False)  # fmt: skip
     for row, task in enumerate(tasks):
         for col, k in enumerate(settings):
-            ax, by_class = axes[row][col], details[task][k]["by_class"]
-            grouped_bars(ax, {m: [by_class[c][m] for c in CLASSES[task]] for m in MODELS}, COLORS, capsize=3)
-            ax.set_xticks(range(len(CLASSES[task])), [f"{task}: {c}" for c in CLASSES[task]], fontsize=8)
-            ax.set_ylim(0, 1)
-            ax.set_title(f"{task} by {'position asked' if task == 'position' else 'true count'}, {k}")
-            ax.legend(fontsize=8)
+            draw(axes[row][col], task, k)
+            axes[row][col].set_ylim(0, 1)
+            axes[row][col].legend(fontsize=8)
     save(fig, path, dpi)
+
+
+def plot_classes(details: dict, settings: list[str], path: Path, dpi: int = 110) -> None:
+    """Accuracy per class (position: first/middle/last; count: true count 0/1/2/3+), base vs tuned."""
+
+    def draw(ax, task: str, k: str) -> None:
+        by_class = details[task][k]["by_class"]
+        grouped_bars(ax, {m: [by_class[c][m] for c in CLASSES[task]] for m in MODELS}, COLORS, capsize=3)
+        ax.set_xticks(range(len(CLASSES[task])), [f"{task}: {c}" for c in CLASSES[task]], fontsize=8)
+        ax.set_title(f"{task} by {'position asked' if task == 'position' else 'true count'}, {k}")
+
+    _task_grid(details, settings, path, dpi, 3.4, draw)
 
 
 def plot_breakdowns(rows: dict[tuple[str, str], list[dict]], settings: list[str], out_dir: Path, dpi: int = 110
@@ -137,20 +146,16 @@ def plot_breakdowns(rows: dict[tuple[str, str], list[dict]], settings: list[str]
 
 def plot_templates(details: dict, settings: list[str], path: Path, dpi: int = 110) -> None:
     """Prompt sensitivity: accuracy per question template, base vs tuned, per task and setting."""
-    tasks = [t for t in CLASSES if t in details]
-    fig, axes = plt.subplots(len(tasks), len(settings), figsize=(5.5 * len(settings), 3.6 * len(tasks)),
-                             squeeze=False)  # fmt: skip
-    for row, task in enumerate(tasks):
-        for col, k in enumerate(settings):
-            ax, by_template = axes[row][col], details[task][k]["by_template"]
-            names = list(by_template)
-            grouped_bars(ax, {m: [by_template[t][m] for t in names] for m in MODELS}, COLORS, capsize=3)
-            short = [n.removeprefix(f"{task}.").removesuffix(".spell_first") for n in names]
-            ax.set_xticks(range(len(names)), short, fontsize=7, rotation=30)
-            ax.set_ylim(0, 1)
-            ax.set_title(f"{task} by question template, {k}")
-            ax.legend(fontsize=8)
-    save(fig, path, dpi)
+
+    def draw(ax, task: str, k: str) -> None:
+        by_template = details[task][k]["by_template"]
+        names = list(by_template)
+        grouped_bars(ax, {m: [by_template[t][m] for t in names] for m in MODELS}, COLORS, capsize=3)
+        short = [n.removeprefix(f"{task}.").removesuffix(".spell_first") for n in names]
+        ax.set_xticks(range(len(names)), short, fontsize=7, rotation=30)
+        ax.set_title(f"{task} by question template, {k}")
+
+    _task_grid(details, settings, path, dpi, 3.6, draw)
 
 
 def plot_confusion(details: dict, settings: list[str], path: Path, dpi: int = 110) -> None:

@@ -10,7 +10,7 @@ from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 
 from strawberry.profiles import Profile
-from strawberry.serving import schemas
+from strawberry.serving import requests
 from strawberry.serving.access import Access, AccessMiddleware, validation_error
 from strawberry.serving.backends import LocalBackend, ModelError, RemoteBackend, Reply
 from strawberry.serving.metrics import MetricsMiddleware, metric, metrics_app
@@ -71,7 +71,7 @@ class TaskAPI(ls.LitAPI):
     def setup(self, device) -> None:
         self.backend = self.config.backend()
 
-    def to_item(self, request: schemas.TaskRequest) -> dict:
+    def to_item(self, request: requests.TaskRequest) -> dict:
         """The question a validated request asks (its position or letter, where the task has one)."""
         extra = request.model_dump(include={"position", "letter"})
         return {"record": question(self.task, request.word, **extra), "model": request.model}
@@ -111,21 +111,21 @@ class TaskAPI(ls.LitAPI):
 class SpellAPI(TaskAPI):
     task, path = "spelling", "/spell"
 
-    def decode_request(self, request: schemas.SpellRequest) -> dict:  # the annotation is what FastAPI validates
+    def decode_request(self, request: requests.SpellRequest) -> dict:  # the annotation is what FastAPI validates
         return self.to_item(request)
 
 
 class PositionAPI(TaskAPI):
     task, path = "position", "/position"
 
-    def decode_request(self, request: schemas.PositionRequest) -> dict:  # the annotation is what FastAPI validates
+    def decode_request(self, request: requests.PositionRequest) -> dict:  # the annotation is what FastAPI validates
         return self.to_item(request)
 
 
 class CountAPI(TaskAPI):
     task, path = "count", "/count"
 
-    def decode_request(self, request: schemas.CountRequest) -> dict:  # the annotation is what FastAPI validates
+    def decode_request(self, request: requests.CountRequest) -> dict:  # the annotation is what FastAPI validates
         return self.to_item(request)
 
 
@@ -149,7 +149,7 @@ class ChatAPI(ls.LitAPI):
         if model == "tuned" and not self.config.serves_tuned:
             raise HTTPException(400, detail="model: this server has no tuned adapter loaded; ask strawberry-base")
         if context.get("reasoning_effort") or any("/think" in str(m.content) for m in request.messages):
-            raise HTTPException(400, detail=schemas.THINKING_REFUSED)
+            raise HTTPException(400, detail=requests.THINKING_REFUSED)
         record = _record_from_messages(request.messages)
         (reply,) = ask_backend(self.backend, "/v1/chat/completions", [record], [model])
         usage = {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
@@ -170,7 +170,7 @@ def _record_from_messages(messages) -> dict:
 
 def build_server(config: ServeConfig) -> ls.LitServer:
     """The server for a profile from load_profile (which has already refused any thinking profile)."""
-    schemas.TUNED_AVAILABLE = config.serves_tuned
+    requests.TUNED_AVAILABLE = config.serves_tuned
     workers = 4 if config.chat else 3  # one model process per endpoint
     if config.threads_per_worker is None:  # oversubscribed CPU threads made serving 6x slower (docs/api.md)
         config = replace(config, threads_per_worker=max(1, (os.cpu_count() or 1) // workers))
