@@ -23,6 +23,7 @@ from strawberry.profiles import load_profile
 
 SPLITS = ("train", "train_format_control", "val", "test")
 DETAILS = "metrics/eval_details.json"
+TRAIN_METRICS = "metrics/train.json"  # the training run's software versions
 
 
 def assemble(out: Path, exp: str | None) -> tuple[Path, Path]:
@@ -30,6 +31,8 @@ def assemble(out: Path, exp: str | None) -> tuple[Path, Path]:
     profile = load_profile(params)
     with dvc.api.open(DETAILS, rev=exp) if exp else open(DETAILS) as f:
         metrics = json.load(f)
+    with dvc.api.open(TRAIN_METRICS, rev=exp) if exp else open(TRAIN_METRICS) as f:
+        versions = json.load(f).get("versions")
     model_dir, data_dir = out / "model", out / "dataset"
     shutil.rmtree(out, ignore_errors=True)
     data_dir.mkdir(parents=True)
@@ -38,7 +41,7 @@ def assemble(out: Path, exp: str | None) -> tuple[Path, Path]:
     else:
         shutil.copytree("models/adapter", model_dir)
     name = f"strawberry-spelling-{profile.name}-{params['train']['arm']}"
-    model_card(metrics, profile, name).save(model_dir / "README.md")
+    model_card(metrics, profile, name, versions).save(model_dir / "README.md")
     sizes = {}
     for split in SPLITS:
         shutil.copy(f"data/splits/{split}.jsonl", data_dir / f"{split}.jsonl")

@@ -1,6 +1,11 @@
 """Stage evaluate: the tuned model on the same questions as the base model (whose answers evaluate_base computed
 once), zero-shot and k-shot: the headline in metrics/eval.json, the rest in metrics/eval_details.json, plots."""
 
+# First: imports Unsloth when the profile uses it, before transformers/TRL/PEFT (it patches them only then).
+import strawberry.unsloth_first  # noqa: F401, I001
+
+# isort: split
+
 import json
 from pathlib import Path
 
@@ -18,7 +23,8 @@ from strawberry.jsonl import read_jsonl, write_json, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
 from strawberry.precision import autocast
-from strawberry.profiles import load_model, load_profile, run_precision
+from strawberry.preflight import check_tokenizer, software_versions
+from strawberry.profiles import load_model, load_profile, run_precision, stage_settings
 from strawberry.prompts import chat_template_kwargs
 
 ADAPTER_DIR = "models/adapter"
@@ -63,9 +69,10 @@ def main() -> None:
     params = load_params()
     profile = load_profile(params)
     precision = run_precision(profile)
-    cfg = params["evaluate"]
+    cfg = stage_settings(params, profile, "evaluate")
     base = read_jsonl(BASE_PREDICTIONS)
     model, tokenizer = load_model(profile, adapter=ADAPTER_DIR, merge=True)
+    check_tokenizer(profile, tokenizer)
     with autocast(precision):
         tuned = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs),
                            cfg, "tuned")  # fmt: skip
@@ -75,7 +82,8 @@ def main() -> None:
     groups = group(base + tuned)
     keys = [setting_key(mode, k) for mode, k in settings(cfg)]
     details: dict = {"profile": profile.name, "decoding": profile.generation, "precision": precision,
-                     "settings": keys, "shot_draws": cfg.get("shot_draws", 1)}  # fmt: skip
+                     "versions": software_versions(), "settings": keys,
+                     "shot_draws": cfg.get("shot_draws", 1)}  # fmt: skip
     PLOTS.mkdir(parents=True, exist_ok=True)
     for set_name in dict.fromkeys(r["set"] for r in tuned):
         decoding = "sampled" if (set_name, "tuned", keys[0], "sampled") in groups else "greedy"

@@ -1,5 +1,10 @@
 """Stage train: LoRA fine-tuning on spelling (train split), early-stopped on val position/count accuracy."""
 
+# First: imports Unsloth when the profile uses it, before transformers/TRL/PEFT (it patches them only then).
+import strawberry.unsloth_first  # noqa: F401, I001
+
+# isort: split
+
 import os
 import shutil
 from pathlib import Path
@@ -10,7 +15,8 @@ from strawberry.asking import pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl, write_json
 from strawberry.logs import get_logger
 from strawberry.params import load_params
-from strawberry.profiles import load_model, load_profile, run_precision
+from strawberry.preflight import check_tokenizer, software_versions
+from strawberry.profiles import load_model, load_profile, run_precision, stage_settings
 from strawberry.prompts import chat_template_kwargs
 from strawberry.training import COMPLETE, build_trainer, finish_wandb, last_complete_checkpoint, records_needed, run_key
 
@@ -74,7 +80,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     log = get_logger("train")
     profile = load_profile(params)
     precision = run_precision(profile)  # a GPU profile on a CPU machine stops here, before loading anything
-    lora, cfg = params["lora"], params["train"]
+    lora, cfg = params["lora"], stage_settings(params, profile, "train")
     if cfg["arm"] not in TRAIN_FILES:
         raise ValueError(f"params.yaml train.arm={cfg['arm']!r}: choose one of {', '.join(TRAIN_FILES)}")
     train_file = TRAIN_FILES[cfg["arm"]]
@@ -88,8 +94,12 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
         precision,
         f"resuming from {resume}" if resume else "starting from step 0",
     )
+    if profile.settings.get("train"):
+        log.info("profile %s sizes train: %s (params.yaml train: %s)", profile.name, profile.settings["train"],
+                 {k: params["train"][k] for k in profile.settings["train"]})  # fmt: skip
 
     model, tokenizer = load_model(profile, for_training=True)
+    check_tokenizer(profile, tokenizer)  # before any step: the data must spell this model's vocabulary
     template_kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
     train = records_needed(read_jsonl(train_file), cfg)
     val = read_jsonl(VAL)
@@ -116,7 +126,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     GenerationConfig(**profile.generation, pad_token_id=tokenizer.pad_token_id,
                      eos_token_id=tokenizer.eos_token_id).save_pretrained(str(ADAPTER_DIR))  # fmt: skip
     keep_snapshots(output_dir / "snapshots", cfg["snapshot_steps"], tokenizer)
-    write_json(TRAIN_METRICS, {**train_summary(trainer), "precision": precision})
+    write_json(TRAIN_METRICS, {**train_summary(trainer), "precision": precision, "versions": software_versions()})
     write_json(VAL_CURVE, val_curve(trainer))
     shutil.rmtree(output_dir, ignore_errors=True)  # finished: nothing left to resume
     return trainer

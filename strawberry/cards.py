@@ -20,6 +20,7 @@ the evaluation below is position, count and length.
 - Chat: the model's own chat template, **non-thinking mode only** (Qwen3: `enable_thinking=False`, enforced).
 - Decoding: {{ decoding }}.
 - Precision of training and evaluation: {{ precision }} (on a CPU, bf16 autocast keeps fp32 weights and adapter).
+- Software of the training run: {{ software }}.
 - Training data: the English token subset of the Qwen3 tokenizer (tokens whose text without the leading-space
   marker is 2+ ASCII letters), rendered from templates as Alpaca records; loss on the completion only.
 - Evaluation: the same held-out test questions for base and tuned models (words that Qwen3 splits into 2+
@@ -58,8 +59,9 @@ def base_model_id(profile: Profile) -> str:
     return profile.model_id or profile.upstream or f"random {profile.name}"
 
 
-def model_card(metrics: dict, profile: Profile, name: str) -> ModelCard:
-    """The adapter's model card: YAML metadata with model-index results for position and count."""
+def model_card(metrics: dict, profile: Profile, name: str, versions: dict | None = None) -> ModelCard:
+    """The adapter's model card: YAML metadata with model-index results for position and count; `versions` are
+    the training run's software (metrics/train.json)."""
     test = metrics["test"]
     results, rows = [], []
     for task in ("position", "count", "length"):
@@ -83,9 +85,10 @@ def model_card(metrics: dict, profile: Profile, name: str) -> ModelCard:
     decoding = ", ".join(f"{k}={v}" for k, v in profile.generation.items())
     caveat = ("" if profile.name == "qwen3-4b" else f"These numbers come from the `{profile.name}` profile, a stand-in "
               "that exercises the pipeline; they are not the answer for Qwen3-4B.")  # fmt: skip
+    software = ", ".join(f"{k} {v}" for k, v in (versions or {}).items() if v) or "not recorded"
     return ModelCard.from_template(data, template_str=MODEL_CARD, name=name, base_model=data.base_model,
                                    decoding=decoding, precision=metrics.get("precision", "fp32"), rows=rows,
-                                   caveat=caveat)  # fmt: skip
+                                   software=software, caveat=caveat)  # fmt: skip
 
 
 def dataset_card(sizes: dict[str, int]) -> DatasetCard:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from strawberry.preflight import RemoteRefusedError, check_remote
 from strawberry.study import ARMS
 from strawberry.study.runs import exported, plan
 
@@ -113,6 +114,10 @@ def run_cell(cell: Cell, git_remote: str = GIT_REMOTE) -> str:
     if cell.name in experiment_names(git_remote):
         say(f"already on {git_remote}: nothing to do")
         return "on the remote already"
+    try:
+        say(f"DVC remote {check_remote()} takes a test write")
+    except RemoteRefusedError as e:
+        raise SystemExit(f"cell {cell.name}: {e}") from None
     say(f"dvc pull --with-deps {DATA_TARGET} --run-cache (the data; the base model's answers once a cell pushed them)")
     pulled = subprocess.run(["dvc", "pull", "--with-deps", DATA_TARGET, "--run-cache"])
     if pulled.returncode != 0:

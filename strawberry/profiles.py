@@ -41,6 +41,8 @@ class Profile:
     load_in_4bit: bool = False
     max_seq_length: int = 512
     precision: str = "auto"  # on a CPU: bf16 autocast where native (auto), bf16 or fp32 (strawberry.precision)
+    vocab_sha256: str | None = None  # the data's vocabulary: the model's tokenizer must have it (preflight.py)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage -> keys overriding that params section
 
     @property
     def needs_cuda(self) -> bool:
@@ -64,7 +66,23 @@ def load_profile(params: dict) -> Profile:
     if profile.precision not in SETTINGS:
         raise ValueError(f"params.yaml profiles.{name}.precision={profile.precision!r}: choose one of "
                          f"{', '.join(SETTINGS)}")  # fmt: skip
+    if unknown := sorted(set(profile.settings) - set(SIZED_STAGES)):
+        raise ValueError(f"params.yaml profiles.{name}.settings: {', '.join(unknown)}: a profile sizes only "
+                         f"{', '.join(SIZED_STAGES)}")  # fmt: skip
     return profile
+
+
+SIZED_STAGES = ("train", "evaluate")  # params sections a profile may size for its hardware (settings:)
+
+
+def stage_settings(params: dict, profile: Profile, stage: str) -> dict:
+    """A stage's params section with the profile's own sizes over it (a GPU profile's batch, steps and eval
+    cadence): `-S model=qwen3-4b` alone runs the GPU-sized recipe; change one with -S profiles.<name>.settings..."""
+    own = profile.settings.get(stage, {})
+    if unknown := sorted(set(own) - set(params[stage])):
+        raise ValueError(f"params.yaml profiles.{profile.name}.settings.{stage}: {', '.join(unknown)} not in the "
+                         f"{stage} section")  # fmt: skip
+    return {**params[stage], **own}
 
 
 def require_device(profile: Profile) -> str:
@@ -227,9 +245,7 @@ def load_model(profile: Profile, adapter: str | None = None, for_training: bool 
     if profile.backend == "unsloth":
         from unsloth import FastLanguageModel  # GPU only: never imported on a CPU machine
 
-        model, tokenizer = FastLanguageModel.from_pretrained(
-            model_name=adapter or base_model_path(profile), max_seq_length=profile.max_seq_length,
-            load_in_4bit=profile.load_in_4bit, revision=profile.revision)  # fmt: skip
+        model, tokenizer = FastLanguageModel.from_pretrained(**unsloth_load_kwargs(profile, adapter))
         if not for_training:
             FastLanguageModel.for_inference(model)
         return model, tokenizer
@@ -250,6 +266,15 @@ def load_model(profile: Profile, adapter: str | None = None, for_training: bool 
         if merge and not for_training and not profile.load_in_4bit:
             model = model.merge_and_unload()
     return model, tokenizer
+
+
+def unsloth_load_kwargs(profile: Profile, adapter: str | None = None) -> dict:
+    """FastLanguageModel.from_pretrained's arguments: the pinned revision, and use_exact_model_name so that Unsloth
+    loads exactly that repository and commit instead of swapping in its own pre-quantized mirror (where the pinned
+    commit does not exist, or other weights would be used silently)."""
+    kwargs = {"model_name": adapter or base_model_path(profile), "max_seq_length": profile.max_seq_length,
+              "load_in_4bit": profile.load_in_4bit, "use_exact_model_name": True}  # fmt: skip
+    return kwargs | ({"revision": profile.revision} if profile.revision else {})
 
 
 def _nf4_config():

@@ -1,5 +1,6 @@
 """train and evaluate with the tiny random Qwen3 profile, by the real DVC in a temporary git repository."""
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -92,6 +93,10 @@ def test_repro_through_evaluate(repo):
     assert (repo / "dvclive/train/metrics.json").is_file()
     summary = json.loads((repo / "metrics/train.json").read_text())
     assert summary["steps"] == 4 and summary["best_step"] in (2, 4) and 0 <= summary["best_val_accuracy"] <= 1
+    # the software each run used, so that a cloud row and a local row tell apart in `dvc exp show`
+    installed = {name: importlib.metadata.version(name) for name in ("torch", "transformers", "trl", "peft")}
+    assert {k: summary["versions"][k] for k in installed} == installed == {k: details["versions"][k] for k in installed}
+    assert summary["versions"]["unsloth"] is None and summary["versions"]["gpu"] is None  # never on a CPU machine
     for plot in ("by_word_length", "by_class", "by_template", "count_confusion"):
         assert (repo / f"plots/eval/{plot}.png").stat().st_size > 1000, plot
     assert not (repo / "models/checkpoints").exists() or not any((repo / "models/checkpoints").iterdir())
@@ -301,6 +306,8 @@ def test_publish_dry_run_cards_and_dataset(repo, tmp_path):
         for arm in ("base", "tuned"):
             assert results[f"{arm} 0shot {task} accuracy"] == metrics[task]["0shot"][arm]["accuracy"]
     assert "non-thinking" in card.text and "Spelling is training data only" in card.text
+    versions = json.loads((repo / "metrics/train.json").read_text())["versions"]
+    assert f"transformers {versions['transformers']}, trl {versions['trl']}" in card.text  # the training run's software
     assert (out / "model" / "adapter_model.safetensors").is_file()
     DatasetCard.load(out / "dataset" / "README.md")
     splits = load_dataset(str(out / "dataset"))
