@@ -160,3 +160,17 @@ def test_remote_probe_names_the_fix(tmp_path):
         run(["dvc", "remote", "modify", "storage", "url", "s3://strawberry-spelling/dvcstore"], tmp_path)
         assert check_remote(str(tmp_path)) == "storage (s3://strawberry-spelling/dvcstore)"
         assert server.object_count() == 0  # the probe cleans up after itself
+
+
+def test_preflight_command_runs_every_check_and_names_failures(project_with):
+    work, env = project_with("tiny-qwen3")
+    ok = python(["-m", "scripts.preflight", "--no-remote"], work, env)
+    assert ok.returncode == 0, ok.stderr
+    assert "tokenizer: vocabulary sha256 8b271bf8aa17e314… matches the data's" in ok.stdout
+    assert "versions: torch " in ok.stdout and "preflight: ready for `dvc exp run -S model=tiny-qwen3`" in ok.stdout
+    if __import__("torch").cuda.is_available():
+        return  # the refusal below is a CPU machine's
+    gpu = python(["-m", "scripts.preflight", "--no-remote", "--model", "tiny-qwen3-unsloth"], work, env)
+    assert gpu.returncode != 0 and "device: FAILED: profile 'tiny-qwen3-unsloth'" in gpu.stdout
+    assert "revision: Unsloth loads exactly" in gpu.stdout and '"use_exact_model_name": true' in gpu.stdout
+    assert "preflight: device failed" in gpu.stderr
