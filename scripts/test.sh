@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the test suite: `bash scripts/test.sh` (extra args go to pytest).
+# Installs what the pipeline needs (scripts/setup.sh) and what the tests add (scripts/setup-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup-tests.sh
 export PATH="$PWD/.venv/bin:$PATH" HF_HUB_OFFLINE=1
 # One torch thread per process: the tests' models are tiny, and with two workers each starting torch processes
 # (DVC stages, servers), OpenMP threads that outnumber the cores spin against each other.

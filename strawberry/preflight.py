@@ -12,6 +12,8 @@ import hashlib
 import importlib.metadata
 import uuid
 
+from strawberry.precision import NATIVE_BF16_FLAGS, cpu_flags
+
 PACKAGES = ("torch", "transformers", "trl", "peft", "datasets", "accelerate", "unsloth", "bitsandbytes")
 
 
@@ -25,7 +27,8 @@ class RemoteRefusedError(RuntimeError):
 
 def software_versions() -> dict[str, str | None]:
     """Installed versions of the packages a run depends on (None: not installed; Unsloth is never imported
-    here), the CUDA build of torch and the GPU's name (None on a CPU)."""
+    here), the CUDA build of torch, the GPU's name (None on a CPU) and the CPU's native bf16 instructions
+    (avx512_bf16, amx_bf16: the path bf16 autocast takes; None without them)."""
     versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
@@ -36,6 +39,8 @@ def software_versions() -> dict[str, str | None]:
 
     versions["cuda"] = torch.version.cuda
     versions["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    # bf16 autocast's kernels differ by instruction set, and greedy decoding turns a near-tie into another answer
+    versions["cpu_bf16"] = ",".join(sorted(NATIVE_BF16_FLAGS & cpu_flags())) or None
     return versions
 
 

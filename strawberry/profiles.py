@@ -103,14 +103,19 @@ def run_precision(profile: Profile) -> str:
     return resolve_precision(profile.precision, require_device(profile))
 
 
+def cached_model_dir(profile: Profile, cache: Path | None = None) -> Path:
+    """Where a converted or built model is kept: named by the profile and a hash of what it is built from."""
+    spec = json.dumps([profile.source, profile.gguf_package, profile.gguf_file, profile.gguf_sha256, profile.tokenizer,
+                       profile.architecture], sort_keys=True)  # fmt: skip
+    return (cache or CACHE) / "models" / f"{profile.name}-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
+
+
 def base_model_path(profile: Profile) -> str:
     """A directory (or hub id) from_pretrained can load fast: GGUF files are dequantized and converted to
     safetensors once, random-weight models built once, both cached under $STRAWBERRY_CACHE."""
     if profile.source == "hub":
         return profile.model_id
-    spec = json.dumps([profile.source, profile.gguf_package, profile.gguf_file, profile.gguf_sha256, profile.tokenizer,
-                       profile.architecture], sort_keys=True)  # fmt: skip
-    target = CACHE / "models" / f"{profile.name}-{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
+    target = cached_model_dir(profile)
     if (target / "config.json").is_file():
         return str(target)
     target.parent.mkdir(parents=True, exist_ok=True)

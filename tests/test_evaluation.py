@@ -50,12 +50,27 @@ def test_position_sample_and_strategies():
     assert s["random_letter"] == pytest.approx((1 / 5 + 3 / 5 + 3 / 5) / 3)
 
 
-def test_hard_questions_are_those_no_constant_strategy_gets():
-    assert is_hard("position", {"word": "added"}, "d") is False  # the last letter
-    assert is_hard("position", {"word": "strawberry"}, "w") is True
-    assert is_hard("position", {"word": "strawberry"}, "s") is False
-    assert [is_hard("count", {}, c) for c in ("0", "1", "2", "5")] == [False, False, True, True]
-    assert is_hard("length", {}, "5") is None
+def test_hard_position_questions_are_those_no_constant_position_gets():
+    """Hard position questions are exactly those that always-the-first-letter and always-the-last-letter both miss,
+    checked question by question over every position of words with repeated letters."""
+    for word in ("added", "strawberry", "banana", "level", "xylophonist"):
+        for position in range(1, len(word) + 1):
+            q = question("position", word, word[position - 1], position=position)
+            scores = strategies("position", [q])
+            constant_gets_it = scores["first_letter"] == 1 or scores["last_letter"] == 1
+            assert is_hard("position", q["meta"], q["output"]) is (not constant_gets_it), (word, position)
+    assert is_hard("length", {}, "5") is None  # no hard subset
+
+
+def test_hard_count_questions_are_those_always_0_and_always_1_miss():
+    """Count's hard subset (true count 2+) is what always 0 and always 1 miss; always "2" still scores on it, so it is
+    not constant-proof (the study decides on all count questions instead)."""
+    pool = count_pool({"0": 5, "1": 5, "2": 5, "3+": 5}) + [question("count", "w5", "5")]
+    hard = [q for q in pool if is_hard("count", q["meta"], q["output"])]
+    easy = [q for q in pool if not is_hard("count", q["meta"], q["output"])]
+    assert len(hard) == 11 and strategies("count", hard)["always_0"] == strategies("count", hard)["always_1"] == 0
+    assert all(q["output"] in ("0", "1") for q in easy)
+    assert sum(q["output"] == "2" for q in hard) / len(hard) == 5 / 11  # always "2"
 
 
 def rows(outcomes: list[list[bool]]) -> list[dict]:

@@ -17,8 +17,8 @@ from strawberry.tasks.spelling import records as spelling_records
 from strawberry.templates import load_separators, load_templates
 from strawberry.tokenizer import english_tokens
 from strawberry.validation import Report, control_problem, indexed_problem, validate_mirror
+from tests.conftest import ROOT, copy_project, run
 
-ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "data" / "templates"
 
 
@@ -53,13 +53,22 @@ def test_control_has_the_shape_and_none_of_the_tokens_letters(arms):
     assert all(schema_error(f) is None for f in control[:2000])
 
 
-def test_no_committed_pipeline_control_record_has_the_tokens_letters():
-    """data/splits/train_format_control.jsonl as the pipeline wrote it (skipped before the first `dvc repro`)."""
-    path = ROOT / "data/splits/train_format_control.jsonl"
-    if not path.is_file():
-        pytest.skip("no data/splits yet: run `dvc repro split`")
+@pytest.fixture(scope="module")
+def pipeline_splits(tmp_path_factory) -> Path:
+    """data/splits as the pipeline writes it at the committed params (every English token), built here by the real
+    DVC in a copy of the project."""
+    repo = copy_project(tmp_path_factory.mktemp("full-data"))
+    run(["dvc", "repro", "split"], repo, timeout=900)
+    return repo / "data/splits"
+
+
+def test_no_pipeline_control_record_has_the_tokens_letters(pipeline_splits):
+    """data/splits/train_format_control.jsonl as `dvc repro` writes it at the committed params."""
     joiners = {n: s.joiner for n, s in load_separators(TEMPLATES).items()}
-    for record in read_jsonl(path):
+    control = read_jsonl(pipeline_splits / "train_format_control.jsonl")
+    spelled = read_jsonl(pipeline_splits / "train.jsonl")
+    assert len(control) == len(spelled) > 50_000
+    for record in control:
         letters = split_letters(record["output"], joiners[record["meta"]["separator"]])
         assert letter_multiset("".join(letters)) != letter_multiset(record["meta"]["word"]), record
 

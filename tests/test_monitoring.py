@@ -29,7 +29,7 @@ def prometheus_query(url: str, query: str) -> float | None:
 
 def test_prometheus_scrapes_the_api(tmp_path):
     if PROMETHEUS is None:
-        message = "needs Debian's prometheus (apt-get install prometheus; scripts/setup.sh does as root)"
+        message = "needs Debian's prometheus (apt-get install prometheus; scripts/setup-tests.sh does as root)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true and no prometheus binary: {message}")  # CI must run the round trip, not skip it
         pytest.skip(message)

@@ -102,6 +102,41 @@ def test_repro_through_evaluate(repo):
     assert not (repo / "models/checkpoints").exists() or not any((repo / "models/checkpoints").iterdir())
 
 
+def test_rerun_on_the_same_machine_gives_identical_metrics(repo):
+    """The model stages rerun from scratch (training included) give byte-identical metrics and predictions: on one
+    machine the run is deterministic, so a difference in `dvc metrics diff` between machines is the machines'."""
+    files = ["metrics/eval.json", "metrics/eval_details.json", "metrics/train.json", "eval/predictions.jsonl"]
+    before = {f: (repo / f).read_bytes() for f in files}
+    out = run(["dvc", "repro", "--force", "--single-item", "evaluate_base", "train", "evaluate"], repo, timeout=900)
+    assert "Running stage 'train'" in out.stdout and "Running stage 'evaluate'" in out.stdout
+    assert {f: (repo / f).read_bytes() for f in files} == before
+    assert json.loads(run(["dvc", "status", "--json"], repo).stdout) == {}
+
+
+def test_each_model_is_scored_on_its_own_replies(repo):
+    """The base numbers come from evaluate_base's replies (eval/base_predictions.jsonl), the tuned ones from the
+    adapter's (eval/predictions.jsonl, model "tuned"): recomputed here cell by cell, so that base and tuned swapped
+    anywhere between the two stages and the details would fail."""
+    from strawberry.scoring import accuracy
+
+    details = json.loads((repo / "metrics/eval_details.json").read_text())
+    read = lambda path: [json.loads(line) for line in (repo / path).read_text().splitlines()]  # noqa: E731
+    replies = {"base": read("eval/base_predictions.jsonl"),
+               "tuned": [r for r in read("eval/predictions.jsonl") if r["model"] == "tuned"]}  # fmt: skip
+    assert [r for r in read("eval/predictions.jsonl") if r["model"] == "base"] == replies["base"]
+    differs = False
+    for task in ("position", "count", "length"):
+        for setting in details["settings"]:
+            if setting not in details["test"][task]:
+                continue
+            cell = details["test"][task][setting]
+            for model, rows in replies.items():
+                mine = [r for r in rows if r["set"] == "test" and r["setting"] == setting and r["meta"]["task"] == task]
+                assert cell[model] == accuracy(mine), (task, setting, model)
+            differs |= cell["base"] != cell["tuned"]
+    assert differs, "base and tuned score alike everywhere: this run cannot tell a swap"
+
+
 def test_every_arm_has_training_data_of_the_same_size(repo):
     sizes = {}
     for arm, path in {"spelling": "train", "indexed": "train_indexed", "format_control": "train_format_control",

@@ -1,10 +1,16 @@
-"""Every study number the README states comes from the generated study page (docs/study.md)."""
+"""Every number the README states comes from where it says: the study section from the generated study page
+(docs/study.md), the default-run table cell by cell from metrics/eval_details.json (which metrics/eval.json's
+headline is cut from)."""
 
+import json
 import re
+
+import pytest
 
 from tests.conftest import ROOT
 
-NUMBER = re.compile(r"[−+-]?\d+\.\d{3}")  # the page's accuracies and differences: three decimals
+# the page's accuracies and differences: three decimals, not the start of a longer number ("0.0083" is not "0.008")
+NUMBER = re.compile(r"(?<![\d.])[−+-]?\d+\.\d{3}(?![\d])")
 
 
 def study_section(readme: str) -> str:
@@ -26,3 +32,80 @@ def test_readme_study_numbers_are_on_the_study_page():
 def test_the_check_finds_a_number_that_is_not_on_the_page():
     section = study_section("## x\n\n### Study v2 (test)\n\nspelling 0.123 vs base 9.876\n\n### Next\n0.555")
     assert NUMBER.findall(section) == ["0.123", "9.876"]
+
+
+def test_the_check_does_not_read_a_longer_number_as_a_shorter_one():
+    assert NUMBER.findall("p < 0.0083, 0.008, 12.3456, +0.054") == ["0.008", "+0.054"]
+
+
+# -- the default-run table ----------------------------------------------------------------------------------------
+
+CELL = re.compile(r"[−+-]?\d+\.\d+|< ?\d+\.\d+")
+
+
+def agrees(text: str, value: float) -> bool:
+    """A number as the README prints it agrees with the metric: equal at the printed precision ("< 0.001": below)."""
+    text = text.replace("−", "-").replace(" ", "")
+    if text.startswith("<"):
+        return value < float(text[1:])
+    if "." not in text:  # a count (n)
+        return int(text) == value
+    decimals = len(text.split(".")[1])
+    return abs(value - float(text)) <= 0.5 * 10**-decimals + 1e-9
+
+
+def setting_key(label: str) -> str:
+    """"direct, 0-shot" -> "0shot"; "spell-first, 3-shot" -> "spell_first_3shot" (metrics' names)."""
+    mode, shots = (part.strip() for part in label.split(","))
+    key = shots.replace("-shot", "shot")
+    return key if mode == "direct" else f"{mode.replace('-', '_')}_{key}"
+
+
+def default_run_rows(readme: str) -> list[list[str]]:
+    match = re.search(r"^### Default run.*?(?=^### |^## |\Z)", readme, re.S | re.M)
+    assert match, "README.md has no '### Default run' section"
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in match.group(0).splitlines()
+            if line.startswith("| position") or line.startswith("| count")]  # fmt: skip
+    assert rows, "the default-run section has no table rows"
+    return rows
+
+
+def row_problems(row: list[str], details: dict) -> list[str]:
+    """What in one table row disagrees with metrics/eval_details.json."""
+    task, label, base, tuned, strict, strategy, hard, delta = row
+    cell = details["test"][task][setting_key(label)]
+    expected = [
+        (base, [cell["base"]["accuracy"], cell["base"]["ci_low"], cell["base"]["ci_high"]]),
+        (tuned, [cell["tuned"]["accuracy"], cell["tuned"]["ci_low"], cell["tuned"]["ci_high"]]),
+        (strict, [cell["base"]["strict_accuracy"], cell["tuned"]["strict_accuracy"]]),
+        (strategy, [details["test"][task]["strategy_baseline"]["accuracy"]]),
+        (hard, [cell["hard"]["base"]["accuracy"], cell["hard"]["tuned"]["accuracy"], cell["hard"]["base"]["n"]]),
+        (delta, [cell["delta"], cell["mcnemar_p"]]),
+    ]
+    problems = []
+    for text, values in expected:
+        numbers = CELL.findall(text) if text is not hard else [*CELL.findall(text), re.findall(r"\((\d+)\)", text)[0]]
+        if len(numbers) != len(values) or not all(agrees(n, v) for n, v in zip(numbers, values)):
+            problems.append(f"{task}, {label}: {text!r} but the metrics say {[round(v, 4) for v in values]}")
+    return problems
+
+
+def test_readme_default_run_table_is_the_metrics():
+    details = json.loads((ROOT / "metrics" / "eval_details.json").read_text())
+    headline = json.loads((ROOT / "metrics" / "eval.json").read_text())
+    rows = default_run_rows((ROOT / "README.md").read_text())
+    stated = {(r[0], setting_key(r[1])) for r in rows}
+    assert stated == {(t, s) for t in headline if t != "profile" for s in headline[t]}  # every headline cell, once
+    problems = [p for row in rows for p in row_problems(row, details)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_table_check_finds_a_number_off_by_its_last_digit():
+    details = json.loads((ROOT / "metrics" / "eval_details.json").read_text())
+    row = default_run_rows((ROOT / "README.md").read_text())[0]
+    assert not row_problems(row, details)
+    base = CELL.findall(row[2])[0]
+    wrong = base[:-1] + str((int(base[-1]) + 2) % 10)
+    assert row_problems([row[0], row[1], row[2].replace(base, wrong, 1), *row[3:]], details)
+    with pytest.raises(KeyError):
+        row_problems([row[0], "direct, 7-shot", *row[2:]], details)
