@@ -14,13 +14,24 @@ from strawberry.tasks import ParsedAnswer, parse_answer
         ("position", 'The letter "f" is a special letter that represents the', None, "f"),
         ("position", "The letter is d.", None, "d"),
         ("position", "The 1st letter of 'sluggardness", None, None),
-        ("position", "s t r a w", None, "s"),
+        ("position", "s t r a w", None, None),  # a spelling, not an answer
+        ("position", "s t r a w b e", None, None),  # ... cut off while spelling
+        ("position", "I think it is e", None, "e"),  # the pronoun I is no answer
+        ("position", "I", "i", "i"),
+        ("position", "It is d, not e", None, "d"),
         ("position", "มาตรฐานมาตรฐาน", None, None),
         ("count", "3", "3", "3"),
         ("count", "The letter 'r' appears 10 times in the sentence \"strawberry.\"", None, "10"),
         ("count", "There are three r's.", None, "3"),
         ("count", "Zero", None, "0"),
         ("count", "s, t, r, a, w", None, None),
+        ("count", "The letter 'r' appears once.", None, "1"),
+        ("count", "It appears twice", None, "2"),
+        ("count", "none", None, "0"),
+        ("count", "No, there is no 'q' in 'strawberry'.", None, "0"),
+        ("count", "No, it appears 3 times.", None, "3"),  # a number wins over "no"
+        ("count", "The 10-letter word has 3 r's.", None, "3"),  # the word's length is not the count
+        ("length", "It is a 10-letter word.", None, "10"),  # ... but it is the length
         ("length", "It has eleven letters.", None, "11"),
         ("length", "10 letters", None, "10"),
         ("length", "twenty-one", None, "20"),  # first number word only: documented limitation

@@ -20,15 +20,16 @@ def ordinal(n: int) -> str:
 
 NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}  # fmt: skip
+    "seventeen eighteen nineteen twenty".split())} | {"once": 1, "twice": 2, "thrice": 3}  # fmt: skip
 _NUMBER = re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 
-def parse_number(reply: str) -> ParsedAnswer:
-    """strict: the trimmed reply is one integer; lenient: the first integer or number word ("three" -> "3")."""
+def parse_number(reply: str, ignore: re.Pattern | None = None) -> ParsedAnswer:
+    """strict: the trimmed reply is one integer; lenient: the first integer or number word ("three" -> "3",
+    "twice" -> "2"), leaving out what `ignore` matches."""
     text = reply.strip()
     strict = text if text.isdigit() else None
-    match = _NUMBER.search(text)
+    match = _NUMBER.search(ignore.sub(" ", text) if ignore else text)
     if not match:
         return ParsedAnswer(strict, None)
     value = match.group(1).lower()

@@ -3,6 +3,7 @@
 or more (always 0 and always 1 fail, but always 2 does not)."""
 
 import random
+import re
 import string
 from collections import Counter
 
@@ -21,8 +22,17 @@ def expected(meta: dict, joiners: dict[str, str]) -> str:
     return str(meta["word"].count(meta["letter"]))
 
 
+_WORD_LENGTH = re.compile(r"\b\w+-letter\b", re.IGNORECASE)  # "the 10-letter word": its length, not the count
+_NONE = re.compile(r"\b(?:none|no)\b", re.IGNORECASE)
+
+
 def parse(reply: str) -> ParsedAnswer:
-    return parse_number(reply)
+    """The first integer or number word ("twice" -> "2"), not a word length ("The 10-letter word has 3 r's" -> "3");
+    without any number, "none" or "no" -> "0"."""
+    parsed = parse_number(reply, ignore=_WORD_LENGTH)
+    if parsed.lenient is None and _NONE.search(reply):
+        return ParsedAnswer(parsed.strict, "0")
+    return parsed
 
 
 def question_class(meta: dict, expected: str) -> str:

@@ -9,6 +9,8 @@ from strawberry.tasks.common import ParsedAnswer
 CATEGORIES = ("first", "middle", "last")  # what position questions are balanced over (their question class)
 _QUOTED_LETTER = re.compile(r"""['"‘“]([A-Za-z])['"’”]""")
 _LONE_LETTER = re.compile(r"(?<![A-Za-z'])([A-Za-z])(?![A-Za-z'])")
+_PRONOUN_I = re.compile(r"\bI(?=\s+[a-z])")  # "I think it is e": the pronoun, not an answer
+_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def category(position: int, length: int) -> str:
@@ -27,11 +29,17 @@ def expected(meta: dict, joiners: dict[str, str]) -> str:
 
 def parse(reply: str) -> ParsedAnswer:
     """strict: the trimmed reply is one letter; lenient: the first quoted single letter ('A'), else the first
-    letter standing alone. Letters are compared lower-case."""
+    letter standing alone that is not the pronoun "I". A spelling ("s t r a", three or more lone letters and more
+    of them than words, as a reply cut off while spelling) holds no answer. Letters are compared lower-case."""
     text = reply.strip()
     strict = text.lower() if len(text) == 1 and text.isalpha() else None
-    match = _QUOTED_LETTER.search(text) or _LONE_LETTER.search(text)
-    return ParsedAnswer(strict, match.group(1).lower() if match else None)
+    quoted = _QUOTED_LETTER.search(text)
+    if quoted:
+        return ParsedAnswer(strict, quoted.group(1).lower())
+    lone = _LONE_LETTER.findall(_PRONOUN_I.sub(" ", text))
+    if len(lone) >= 3 and len(lone) > len(_WORD.findall(text)):
+        return ParsedAnswer(strict, None)
+    return ParsedAnswer(strict, lone[0].lower() if lone else None)
 
 
 def question_class(meta: dict, expected: str) -> str:
