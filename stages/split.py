@@ -1,4 +1,4 @@
-"""Stage split: train (spelling only), val and test (position/count/length only, split by word)."""
+"""Stage split: train (spelling only), val and test (position/count/length only, split by word family)."""
 
 import json
 import random
@@ -6,7 +6,7 @@ import random
 from strawberry.jsonl import read_jsonl, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
-from strawberry.splitting import split_by_word, with_split
+from strawberry.splitting import split_by_family, with_split
 
 SPLITS_DIR = "data/splits"
 
@@ -33,7 +33,8 @@ def main() -> None:
         "train_format_control": [control[i] for i in order],  # the same prompts, letters that say nothing
         "train_indexed": [indexed[i] for i in order],  # the same tokens, letters with their positions
         "train_positive_control": [positive[i] for i in positive_order[: len(order)]],  # questions, other words
-        **split_by_word(read_jsonl("data/generated/eval.jsonl"), params["val_fraction"], rng),
+        **split_by_family(read_jsonl("data/generated/eval.jsonl"), params["val_fraction"], params["family_prefix"],
+                          random.Random(params["seed"] + 2)),  # its own stream: the spelling order never moves it
     }
 
     for name, records in splits.items():
