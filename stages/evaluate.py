@@ -18,7 +18,7 @@ from strawberry.eval_report import (
     plot_templates,
     task_details,
 )
-from strawberry.evaluation import BASE_PREDICTIONS, answer_all, group, setting_key, settings
+from strawberry.evaluation import BASE_PREDICTIONS, VAL, answer_all, group, setting_key, settings
 from strawberry.jsonl import read_jsonl, write_json, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
@@ -42,7 +42,7 @@ def check_same_questions(base: list[dict], tuned: list[dict]) -> None:
                          "run `dvc repro evaluate_base`")  # fmt: skip
 
 
-def evaluate_snapshots(profile, precision: str, cfg: dict, groups: dict, keys: list[str]) -> dict:
+def evaluate_snapshots(profile, precision: str, cfg: dict, groups: dict, keys: list[str], val: list[dict]) -> dict:
     """The adapters train kept at fixed steps (train.snapshot_steps; none by default), each on the test questions:
     step -> its headline and test details, and every reply in eval/snapshot_predictions.jsonl."""
     steps = json.loads((SNAPSHOTS / "index.json").read_text())["steps"] if (SNAPSHOTS / "index.json").is_file() else []
@@ -57,7 +57,7 @@ def evaluate_snapshots(profile, precision: str, cfg: dict, groups: dict, keys: l
         by_key |= {("tuned", k): [r for r in rows if r["setting"] == k and r["decoding"] == decoding] for k in keys}
         questions = [{"meta": r["meta"], "output": r["expected"]} for r in by_key[("tuned", keys[0])]
                      if r.get("sample", 0) == 0]  # fmt: skip
-        test = task_details(by_key, questions, keys)
+        test = task_details(by_key, questions, keys, fit_on=val)
         out[str(step)] = {"headline": headline(test, keys), "test": test}
         replies += [{**r, "step": step} for r in rows]
     write_jsonl(SNAPSHOT_PREDICTIONS, replies)
@@ -71,6 +71,7 @@ def main() -> None:
     precision = run_precision(profile)
     cfg = stage_settings(params, profile, "evaluate")
     base = read_jsonl(BASE_PREDICTIONS)
+    val = read_jsonl(VAL)  # the letter-only baselines are fitted on val
     model, tokenizer = load_model(profile, adapter=ADAPTER_DIR, merge=True)
     check_tokenizer(profile, tokenizer)
     with autocast(precision):
@@ -93,14 +94,14 @@ def main() -> None:
             greedy = {(m, k): groups[(set_name, m, k, "greedy")] for m in ("base", "tuned") for k in keys}
         questions = [r for r in rows[("tuned", keys[0])] if r.get("sample", 0) == 0]
         details[set_name] = task_details(rows, [{"meta": r["meta"], "output": r["expected"]} for r in questions],
-                                         keys, greedy)  # fmt: skip
+                                         keys, greedy, fit_on=val)  # fmt: skip
         if set_name == "test":
             plot_headline(details[set_name], keys, PLOTS / "accuracy.png")
             plot_classes(details[set_name], keys, PLOTS / "by_class.png")
             plot_templates(details[set_name], keys, PLOTS / "by_template.png")
             plot_confusion(details[set_name], keys, PLOTS / "count_confusion.png")
             plot_breakdowns(rows, keys, PLOTS)
-    details["snapshots"] = evaluate_snapshots(profile, precision, cfg, groups, keys)
+    details["snapshots"] = evaluate_snapshots(profile, precision, cfg, groups, keys, val)
     write_jsonl("eval/predictions.jsonl", base + tuned)
     write_json("metrics/eval_details.json", details)
     write_json("metrics/eval.json", {"profile": profile.name, **headline(details["test"], keys)})

@@ -37,8 +37,9 @@ def main() -> None:
     if n_words > len(pool):
         raise ValueError(f"params.yaml generate.eval_words={n_words} but the eval word pool has {len(pool)} words")
     n_count = params["per_word"]["count"]
-    words = tasks.count.pick_eval_words(pool, n_words, n_count, params["count_weights"], rng)
-    questions = eval_records(words, templates, params["per_word"], params["count_weights"], rng)
+    letters = params["count_letters"]
+    words = tasks.count.pick_eval_words(pool, n_words, n_count, params["count_weights"], rng, letters)
+    questions = eval_records(words, templates, params["per_word"], params["count_weights"], rng, letters)
 
     log.info("spelling records: %d; eval questions: %d about %d words", len(spelling), len(questions), n_words)
     # The other arms, as many records as spelling, each from its own seeded stream so that adding an arm
@@ -47,7 +48,8 @@ def main() -> None:
     control = tasks.spelling.format_control_records(spelling, joiners, random.Random(params["seed"] + 1))
     indexed = tasks.indexed.records(spelling, templates["indexed"], random.Random(params["seed"] + 2))
     positive = positive_control_records(pool, {w["word"] for w in words}, len(spelling), templates,
-                                        params["count_weights"], random.Random(params["seed"] + 3))  # fmt: skip
+                                        params["count_weights"], random.Random(params["seed"] + 3),
+                                        letters)  # fmt: skip
     log.info("arms: format_control %d, indexed %d, positive_control %d records (about %d words never in val/test)",
              len(control), len(indexed), len(positive), len({r["meta"]["word"] for r in positive}))  # fmt: skip
     write_jsonl(SPELLING_OUT, spelling)

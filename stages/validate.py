@@ -31,6 +31,7 @@ def main() -> None:
         load_fast_tokenizer(all_params["tokenizer"]),
         joiners,
         all_params["generate"]["count_weights"],  # the balance generate was asked for
+        all_params["validate"]["letter_shortcut_margin"],
     )
     spelling = Path("data/generated/spelling.jsonl")
     validate_mirror(spelling, Path("data/generated/format_control.jsonl"), joiners, report, control_problem)

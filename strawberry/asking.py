@@ -9,6 +9,7 @@ from strawberry.answer_modes import read_reply
 from strawberry.inference import generate_replies
 from strawberry.prompts import render_prompt
 from strawberry.tasks import EVAL_TASKS, question_class
+from strawberry.tasks.common import equal_quota
 
 
 def pick_shots(val: list[dict], k: int, seed: int) -> dict[str, list[dict]]:
@@ -47,24 +48,9 @@ def sample_per_task(records: list[dict], n_per_task: int | dict[str, int | None]
         strata = defaultdict(list)
         for r in rows:
             strata[question_class(task, r["meta"], r["output"])].append(r)
-        quota = _equal_quota({c: len(v) for c, v in sorted(strata.items(), key=lambda kv: str(kv[0]))}, n)
+        quota = equal_quota({c: len(v) for c, v in sorted(strata.items(), key=lambda kv: str(kv[0]))}, n)
         out += [r for c, n in quota.items() for r in rng.sample(strata[c], n)]
     return out
-
-
-def _equal_quota(available: dict, n: int) -> dict:
-    """n split over strata as equally as their sizes allow (a small stratum gives its share to the others)."""
-    quota = dict.fromkeys(available, 0)
-    while n > 0:
-        open_ = [c for c in available if quota[c] < available[c]]
-        if not open_:
-            break
-        share, extra = divmod(n, len(open_))
-        for i, c in enumerate(open_):
-            add = min(share + (i < extra), available[c] - quota[c])
-            quota[c] += add
-            n -= add
-    return quota
 
 
 def ask(model, tokenizer, questions: list[dict], shots: dict[str, list[dict]] | list[dict[str, list[dict]]],

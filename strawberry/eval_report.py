@@ -5,7 +5,16 @@ from pathlib import Path
 
 from strawberry.figures import grouped_bars, plt, save
 from strawberry.scoring import BREAKDOWNS, accuracy, breakdown, compare
-from strawberry.tasks import CLASSES, EVAL_TASKS, HEADLINE_TASKS, count, is_hard, question_class, strategies
+from strawberry.tasks import (
+    CLASSES,
+    EVAL_TASKS,
+    HEADLINE_TASKS,
+    count,
+    is_hard,
+    question_class,
+    shortcuts,
+    strategies,
+)
 
 MODELS = ("base", "tuned")
 COLORS = {"base": "#95a5a6", "tuned": "#c0392b"}
@@ -24,8 +33,9 @@ def of_class(rows: list[dict], task: str, cls: str) -> list[dict]:
 
 
 def task_details(rows: dict[tuple[str, str], list[dict]], questions: list[dict], settings: list[str],
-                 greedy: dict[tuple[str, str], list[dict]] | None = None) -> dict:  # fmt: skip
-    """Per task: the strategy baselines, then per setting (answer mode and shots, e.g. "0shot",
+                 greedy: dict[tuple[str, str], list[dict]] | None = None, fit_on: list[dict] = ()) -> dict:  # fmt: skip
+    """Per task: the strategy baselines (constant answers; letter-only rules fitted on `fit_on`, the val
+    questions), then per setting (answer mode and shots, e.g. "0shot",
     "spell_first_3shot") base and tuned accuracy (interval, strict beside lenient, format rate), tuned minus base
     (McNemar), tuned minus the best strategy, accuracy on the hard questions (those no constant strategy gets
     right), per class (first/middle/last; true count 0/1/2/3+), per question template, and for count the confusion
@@ -36,7 +46,8 @@ def task_details(rows: dict[tuple[str, str], list[dict]], questions: list[dict],
         task_questions = of_task(questions, task)
         if not task_questions:
             continue
-        strategy = strategies(task, task_questions)
+        # constant answers, and letter-only rules fitted on `fit_on` (val): the best of them is the shortcut level
+        strategy = strategies(task, task_questions) | shortcuts(task, of_task(list(fit_on), task), task_questions)
         best = max(strategy, key=strategy.get)
         entry: dict = {"n": len(task_questions), "strategies": strategy,
                        "strategy_baseline": {"name": best, "accuracy": strategy[best]}}  # fmt: skip

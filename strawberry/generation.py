@@ -12,13 +12,15 @@ from strawberry.templates import Template
 
 
 def positive_control_records(pool: list[dict], taken: set[str], n: int, templates: dict[str, list[Template]],
-                             count_weights: dict[str, float], rng: random.Random) -> list[dict]:  # fmt: skip
+                             count_weights: dict[str, float], rng: random.Random, letters: str | None = None
+                             ) -> list[dict]:  # fmt: skip
     """The positive-control arm (a control, not the hypothesis): n position and count questions in the
     evaluation's form about eval-pool words that are not val/test words (`taken`), one of each per word, balanced
     like the test set (first/middle/last; true count 0/1/2/3+)."""
     rest = [w for w in pool if w["word"] not in taken]
-    words = count.pick_eval_words(rest, (n + 1) // 2, 1, count_weights, rng)
-    records = eval_records(words, templates, {"position": 1, "count": 1, "length": 0}, count_weights, rng)[:n]
+    words = count.pick_eval_words(rest, (n + 1) // 2, 1, count_weights, rng, letters)
+    records = eval_records(words, templates, {"position": 1, "count": 1, "length": 0}, count_weights, rng,
+                           letters)[:n]  # fmt: skip
     return [{**r, "meta": {**r["meta"], "arm": "positive_control"}} for r in records]
 
 
@@ -28,14 +30,17 @@ def eval_records(
     per_word: dict[str, int],
     count_weights: dict[str, float],
     rng: random.Random,
+    letters: str | None = None,
 ) -> list[dict]:
     """Position, count and length questions about each word (dicts with word, token_split). Count questions are
-    balanced over the true count (0, 1, 2, 3+) by `count_weights`, position questions over first/middle/last."""
+    balanced over the true count (0, 1, 2, 3+) by `count_weights` and ask about `letters` (None: any), each class
+    spread evenly over them; position questions are balanced over first/middle/last."""
     records: list[dict] = []
     n_pos = per_word["position"]
     if n_pos > len(position.CATEGORIES):
         raise ValueError(f"position questions per word must be <= {len(position.CATEGORIES)} (first/middle/last)")
-    count_plan = count.assign_count_classes([w["word"] for w in words], per_word["count"], count_weights, rng)
+    count_plan = count.assign_count_classes([w["word"] for w in words], per_word["count"], count_weights, rng, letters)
+    chooser = count.LetterChooser(letters)
     direct = {task: [t for t in templates[task] if t.answer_mode == "direct"] for task in per_word if per_word[task]}
     chosen = {task: iter(balanced([t.id for t in ts], len(words) * per_word[task], rng))
               for task, ts in direct.items()}  # fmt: skip
@@ -59,7 +64,7 @@ def eval_records(
             asked = position.pick(w, position.CATEGORIES[(i + j) % len(position.CATEGORIES)], rng)
             records.append(question("position", word, asked["letter"], **asked))
         for cls in count_classes:
-            asked = count.pick(w, cls, rng)
+            asked = chooser.pick(w, cls, rng)
             records.append(question("count", word, str(w.count(asked["letter"])), **asked))
         for _ in range(per_word["length"]):
             records.append(question("length", word, str(len(w))))

@@ -132,6 +132,7 @@ def validate(
     tokenizer: Tokenizer,
     joiners: dict[str, str],
     count_weights: dict[str, float] | None = None,
+    letter_margin: float | None = None,
 ) -> Report:
     report = Report()
     english = {t["text"] for t in tokens}
@@ -158,6 +159,9 @@ def validate(
         _check_eval_words(path, eval_rows, spelled_lower, tokenizer, report)
         if count_weights and tasks == EVAL_TASKS:
             _check_count_balance(path, [r for _, r in eval_rows], count_weights, report)
+        if letter_margin is not None and tasks == EVAL_TASKS:
+            _check_letter_shortcut(path, [r for _, r in eval_rows if r["meta"]["task"] == "count"], letter_margin,
+                                   report)  # fmt: skip
     return report
 
 
@@ -170,6 +174,24 @@ def _check_count_balance(path: Path, rows: list[dict], weights: dict[str, float]
         detail = ", ".join(f"true count {c}: {got} questions, {want} expected" for c, (got, want) in off.items())
         report.errors.append(f"{path}: count questions are not balanced as generate.count_weights {weights} asks: "
                              f"{detail}")  # fmt: skip
+
+
+def _check_letter_shortcut(path: Path, rows: list[dict], margin: float, report: Report) -> None:
+    """The asked letter must not tell the true count: the rule "letter -> its most frequent count" scores on these
+    questions at most `margin` above what it would with each letter's questions spread evenly over the classes."""
+    if not rows:
+        return
+    rule, even = count.letter_shortcut(rows)
+    if rule > even + margin:
+        by_letter: dict[str, Counter] = {}
+        for r in rows:
+            by_letter.setdefault(r["meta"]["letter"].lower(), Counter())[count.count_class(r["output"])] += 1
+        worst = sorted(by_letter.items(), key=lambda kv: -kv[1].most_common(1)[0][1] / sum(kv[1].values()))[:3]
+        detail = "; ".join(f"'{letter}': {dict(sorted(c.items()))}" for letter, c in worst)
+        report.errors.append(f"{path}: the asked letter predicts the true count: letter -> most frequent count scores "
+                             f"{rule:.3f} on the count questions, {even:.3f} if each letter's were spread evenly "
+                             f"(allowed: +{margin}); most telling letters: {detail} "
+                             "(generate.count_letters)")  # fmt: skip
 
 
 def _check_eval_words(path: Path, rows: list, spelled_lower: set[str], tokenizer: Tokenizer, report: Report) -> None:

@@ -7,12 +7,14 @@ import pytest
 from strawberry.extraction import eval_word_pool
 from strawberry.generation import eval_records
 from strawberry.jsonl import DataError, write_jsonl
+from strawberry.tasks.count import pick_eval_words
 from strawberry.tasks.spelling import records as spelling_records
 from strawberry.templates import load_separators, load_templates
 from strawberry.tokenizer import english_tokens
 from strawberry.validation import validate
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "templates"
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "data" / "templates"
 BALANCE = {"0": 1, "1": 1, "2": 1}  # these six words have too few letters occurring 3+ times for a fourth class
 WORDS = ["aardvark", "xylophonist", "quizzically", "bookkeeper", "zymurgy", "mnemonic"]
 
@@ -131,3 +133,30 @@ def test_skewed_count_balance_is_refused_naming_the_file(tmp_path, qwen3_tokeniz
     assert len(report.errors) == 1
     assert report.errors[0].startswith(f"{e_path}: count questions are not balanced as generate.count_weights "
                                        f"{BALANCE} asks: true count 0: 0 questions, ")  # fmt: skip
+
+
+def test_count_questions_whose_letter_predicts_the_count_are_refused(tmp_path, qwen3_tokenizer):
+    """Asked over every letter, true count 0 goes to letters the words lack (q, z, x, ...) and 2+ to common ones:
+    the letter alone tells the count, and validate says so, naming letters. Over generate.count_letters, each
+    class spread evenly, it passes."""
+    from strawberry.words import load_word_list
+
+    tokens = english_tokens(qwen3_tokenizer, dictionary=set())
+    words = [w for w in load_word_list(ROOT / "data/raw/web2.txt") if w.islower() and 6 <= len(w) <= 14]
+    pool = eval_word_pool(qwen3_tokenizer, random.Random(0).sample(words, 8000), tokens, " '{word}'")
+    weights = {"0": 1, "1": 1, "2": 1, "3+": 1}
+    templates = load_templates(TEMPLATES)
+    joiners = {name: s.joiner for name, s in load_separators(TEMPLATES).items()}
+    spelled = spelling_records([t for t in tokens if t["text"] == "straw"], templates["spelling"],
+                               load_separators(TEMPLATES), 1, {}, random.Random(0))  # fmt: skip
+    write_jsonl(tmp_path / "spelling.jsonl", spelled)
+    for letters, refused in ((None, True), ("eiosantrl", False)):
+        rng = random.Random(1)
+        words = pick_eval_words(pool, 600, 2, weights, rng, letters)
+        write_jsonl(tmp_path / "eval.jsonl", eval_records(words, templates, {"position": 0, "count": 2, "length": 0},
+                                                          weights, rng, letters))  # fmt: skip
+        report = validate(tmp_path / "spelling.jsonl", tmp_path / "eval.jsonl", tokens, qwen3_tokenizer, joiners,
+                          weights, letter_margin=0.05)  # fmt: skip
+        shortcut = [e for e in report.errors if "the asked letter predicts the true count" in e]
+        assert bool(shortcut) == refused, (letters, report.errors[:3])
+    assert not shortcut and not report.errors

@@ -17,7 +17,7 @@ HEADLINE_TASKS = ("position", "count")  # length is a side task: in the details,
 CLASSES = {"position": position.CATEGORIES, "count": count.CLASSES}  # the strata a task is sampled and reported by
 
 __all__ = ["CLASSES", "EVAL_TASKS", "HEADLINE_TASKS", "TASKS", "ParsedAnswer", "expected_output", "is_hard",
-           "parse_answer", "question_class", "strategies"]  # fmt: skip
+           "parse_answer", "question_class", "shortcuts", "strategies"]  # fmt: skip
 
 
 def _task(name: str) -> ModuleType:
@@ -51,6 +51,13 @@ def is_hard(task: str, meta: dict, expected: str) -> bool | None:
     true count is 2 or more. None for a task without one (length)."""
     module = _task(task)
     return module.is_hard(meta, expected) if hasattr(module, "is_hard") else None
+
+
+def shortcuts(task: str, fit_on: list[dict], questions: list[dict]) -> dict[str, float]:
+    """Accuracy of the task's letter-only rules, fitted on `fit_on` (val questions of the task), on these questions:
+    what a model scores by the letter asked (count) or the usual letter at a position (position), not the word."""
+    module = _task(task)
+    return module.shortcuts(fit_on, questions) if questions and fit_on and hasattr(module, "shortcuts") else {}
 
 
 def strategies(task: str, questions: list[dict]) -> dict[str, float]:

@@ -58,3 +58,18 @@ def balanced(options: Sequence[str], n: int, rng: random.Random, weights: dict[s
     draws = [o for o in active for _ in range(counts[o])]
     rng.shuffle(draws)
     return draws
+
+
+def equal_quota(available: dict, n: int) -> dict:
+    """n split over strata as equally as their sizes allow (a small stratum gives its share to the others)."""
+    quota = dict.fromkeys(available, 0)
+    while n > 0:
+        open_ = [c for c in available if quota[c] < available[c]]
+        if not open_:
+            break
+        share, extra = divmod(n, len(open_))
+        for i, c in enumerate(open_):
+            add = min(share + (i < extra), available[c] - quota[c])
+            quota[c] += add
+            n -= add
+    return quota

@@ -7,7 +7,7 @@ import re
 import string
 from collections import Counter
 
-from strawberry.tasks.common import ParsedAnswer, balanced, parse_number
+from strawberry.tasks.common import ParsedAnswer, balanced, equal_quota, parse_number
 
 CLASSES = ("0", "1", "2", "3+")  # true-count classes that count questions are balanced over
 ANSWERED = (*CLASSES, "none")  # answered count classes in the confusion table; none = no number in the reply
@@ -63,21 +63,71 @@ def confusion(rows: list[dict]) -> dict[str, dict[str, int]]:
 # -- making balanced count questions ------------------------------------------------------------------------------
 
 
-def letters_by_count_class(word: str) -> dict[str, list[str]]:
-    """The letters a count question about `word` may ask, by true-count class. Absent letters are lower-case
-    letters missing from the word in either case; a letter whose other case also occurs is never asked."""
+def letters_by_count_class(word: str, letters: str | None = None) -> dict[str, list[str]]:
+    """The letters a count question about `word` may ask, by true-count class, among `letters` (None: any).
+    Absent letters are lower-case letters missing from the word in either case; a letter whose other case also
+    occurs is never asked."""
     counts = Counter(word)
     out: dict[str, list[str]] = {c: [] for c in CLASSES}
     for letter in sorted(counts):
-        if letter.isalpha() and letter.swapcase() not in counts:
+        if letter.isalpha() and letter.swapcase() not in counts and (letters is None or letter.lower() in letters):
             out[count_class(counts[letter])].append(letter)
-    out["0"] = [c for c in string.ascii_lowercase if c not in word.lower()]
+    out["0"] = [c for c in (letters or string.ascii_lowercase) if c not in word.lower()]
     return out
 
 
-def pick(word: str, cls: str, rng: random.Random) -> dict:
-    """A question's meta about `word` with true-count class `cls`: the letter asked for."""
-    return {"letter": rng.choice(letters_by_count_class(word)[cls])}
+class LetterChooser:
+    """Picks the letter each count question asks so that no letter tells its true count: among the word's letters
+    of the wanted class, the one asked least often for that class so far (ties drawn at random). Each class's
+    questions then spread evenly over the letters, and with classes balanced, the asked letter alone predicts the
+    count no better than a constant (validate checks it)."""
+
+    def __init__(self, letters: str | None = None) -> None:
+        self.letters = letters
+        self.asked: dict[tuple[str, str], int] = Counter()  # (letter, class) -> questions so far
+
+    def pick(self, word: str, cls: str, rng: random.Random) -> dict:
+        """A question's meta about `word` with true-count class `cls`: the letter asked for."""
+        candidates = letters_by_count_class(word, self.letters)[cls]
+        fewest = min(self.asked[(c.lower(), cls)] for c in candidates)
+        letter = rng.choice([c for c in candidates if self.asked[(c.lower(), cls)] == fewest])
+        self.asked[(letter.lower(), cls)] += 1
+        return {"letter": letter}
+
+
+def letter_rule(fit_on: list[dict]) -> dict[str, str]:
+    """The shortcut a model could learn without reading the word: asked letter -> its most frequent true count
+    in `fit_on` (val), with "" -> the most frequent count overall for letters never seen there."""
+    by_letter: dict[str, Counter] = {}
+    for q in fit_on:
+        by_letter.setdefault(q["meta"]["letter"].lower(), Counter())[q["output"]] += 1
+    rule = {letter: counts.most_common(1)[0][0] for letter, counts in sorted(by_letter.items())}
+    overall = Counter(q["output"] for q in fit_on).most_common(1)
+    return rule | {"": overall[0][0] if overall else "1"}
+
+
+def shortcuts(fit_on: list[dict], questions: list[dict]) -> dict[str, float]:
+    """Accuracy of the letter-only rule fitted on `fit_on` (val) on these questions."""
+    rule = letter_rule(fit_on)
+    guess = [rule.get(q["meta"]["letter"].lower(), rule[""]) for q in questions]
+    return {"letter_rule": sum(g == q["output"] for g, q in zip(guess, questions)) / len(questions)}
+
+
+def letter_shortcut(questions: list[dict]) -> tuple[float, float]:
+    """In-sample accuracy of the asked letter -> most frequent count rule on these questions, and what it would be
+    with every letter's questions spread evenly over the classes (ceil(n/4) right per letter)."""
+    by_letter: dict[str, Counter] = {}
+    for q in questions:
+        by_letter.setdefault(q["meta"]["letter"].lower(), Counter())[count_class(q["output"])] += 1
+    n = sum(sum(c.values()) for c in by_letter.values())
+    best = sum(c.most_common(1)[0][1] for c in by_letter.values())
+    even = sum(-(-sum(c.values()) // len(CLASSES)) for c in by_letter.values())
+    return best / n, even / n
+
+
+def can_take(word: str, n_count: int, letters: str | None = None) -> bool:
+    """Whether `word` has letters of n_count different true-count classes (one question per class)."""
+    return sum(1 for found in letters_by_count_class(word, letters).values() if found) >= n_count
 
 
 def class_targets(n: int, weights: dict[str, float]) -> dict[str, int]:
@@ -85,42 +135,56 @@ def class_targets(n: int, weights: dict[str, float]) -> dict[str, int]:
     return Counter(balanced(CLASSES, n, random.Random(0), weights))
 
 
-def pick_eval_words(pool: list[dict], n_words: int, n_count: int, weights: dict[str, float], rng: random.Random
-                    ) -> list[dict]:  # fmt: skip
-    """n_words words from the eval pool, a uniform sample except that enough of them have a letter occurring
-    3+ times (and twice) for the count balance: such words are rarer in the pool than the weights ask for."""
+def pick_eval_words(pool: list[dict], n_words: int, n_count: int, weights: dict[str, float], rng: random.Random,
+                    letters: str | None = None) -> list[dict]:  # fmt: skip
+    """n_words words from the eval pool, a uniform sample (of the words that can take n_count count questions about
+    `letters`) except that enough of them have a letter occurring 3+ times (and twice) for the count balance: such
+    words are rarer in the pool than the weights ask for."""
     targets = class_targets(n_words * n_count, weights)
     chosen: list[dict] = []
     taken: set[str] = set()
     for cls in ("3+", "2"):  # a word gives at most one question per class
-        need = targets[cls] - sum(1 for w in chosen if letters_by_count_class(w["word"])[cls])
+        need = targets[cls] - sum(1 for w in chosen if letters_by_count_class(w["word"], letters)[cls])
         if need <= 0:
             continue
-        able = [w for w in pool if w["word"] not in taken and letters_by_count_class(w["word"])[cls]]
-        if len(able) < need:
+        # as many words for each letter as the pool allows, so that no letter ends up the sign of this class
+        able: dict[str, list[dict]] = {}
+        for w in pool:
+            if w["word"] not in taken:
+                for letter in letters_by_count_class(w["word"], letters)[cls]:
+                    able.setdefault(letter.lower(), []).append(w)
+        distinct = len({w["word"] for ws in able.values() for w in ws})
+        if distinct < need:
             raise ValueError(f"count balance: {targets[cls]} questions with true count {cls} need as many words with "
-                             f"such a letter; the eval pool has {len(able)}: lower generate.count_weights['{cls}'] "
+                             f"such a letter; the eval pool has {distinct}: lower generate.count_weights['{cls}'] "
                              "or generate.eval_words")  # fmt: skip
-        picked = rng.sample(able, need)
-        chosen += picked
-        taken |= {w["word"] for w in picked}
+        while need > 0:  # a word may have two such letters: taken for one, it is gone for the other
+            free = {c: [w for w in ws if w["word"] not in taken] for c, ws in sorted(able.items())}
+            for letter, k in equal_quota({c: len(ws) for c, ws in free.items()}, need).items():
+                available = [w for w in free[letter] if w["word"] not in taken]
+                picked = rng.sample(available, min(k, len(available), need))
+                chosen += picked
+                taken |= {w["word"] for w in picked}
+                need -= len(picked)
     if len(chosen) > n_words:
         raise ValueError(f"count balance: generate.eval_words={n_words} is too few for {n_count} count questions per "
                          f"word at weights {weights}")  # fmt: skip
-    rest = rng.sample([w for w in pool if w["word"] not in taken], n_words - len(chosen))
+    # every word must be able to take its n_count questions (a word with none of the letters has true count 0 only)
+    rest = rng.sample([w for w in pool if w["word"] not in taken and can_take(w["word"], n_count, letters)],
+                      n_words - len(chosen))  # fmt: skip
     words = chosen + rest
     rng.shuffle(words)
     return words
 
 
-def assign_count_classes(words: list[str], n_count: int, weights: dict[str, float], rng: random.Random
-                         ) -> list[list[str]]:  # fmt: skip
+def assign_count_classes(words: list[str], n_count: int, weights: dict[str, float], rng: random.Random,
+                         letters: str | None = None) -> list[list[str]]:  # fmt: skip
     """The true-count classes of each word's count questions, so that the totals match the weights exactly.
     Rare classes are placed first, each on words that can take it, least flexible words first."""
     if n_count > len(CLASSES):
         raise ValueError(f"count questions per word must be <= {len(CLASSES)} (one per true-count class)")
     targets = class_targets(len(words) * n_count, weights)
-    able = [{c for c, letters in letters_by_count_class(w).items() if letters} for w in words]
+    able = [{c for c, found in letters_by_count_class(w, letters).items() if found} for w in words]
     assigned: list[list[str]] = [[] for _ in words]
     for cls in sorted(CLASSES, key=lambda c: sum(c in a for a in able) / (targets[c] or 1)):
         candidates = [i for i in range(len(words)) if cls in able[i] and len(assigned[i]) < n_count]

@@ -3,6 +3,7 @@ letter; hard = the letter asked for is neither the word's first nor its last (no
 
 import random
 import re
+from collections import Counter
 
 from strawberry.tasks.common import ParsedAnswer
 
@@ -58,3 +59,24 @@ def strategies(questions: list[dict]) -> dict[str, float]:
     return {"first_letter": sum(a == w[0] for w, a in words) / n,
             "last_letter": sum(a == w[-1] for w, a in words) / n,
             "random_letter": sum(w.count(a) / len(w) for w, a in words) / n}  # fmt: skip
+
+
+def shortcuts(fit_on: list[dict], questions: list[dict]) -> dict[str, float]:
+    """Accuracy of the letter-only rule fitted on `fit_on` (val): for a word of this length and this position, the
+    letter most often asked there (falling back to the position's category, then to the most frequent letter)."""
+    by_cell: dict[tuple, Counter] = {}
+    for q in fit_on:
+        meta = q["meta"]
+        letter = q["output"].lower()
+        for key in ((meta["length"], meta["position"]), meta["position_category"], ()):
+            by_cell.setdefault(key, Counter())[letter] += 1
+    rule = {key: counts.most_common(1)[0][0] for key, counts in by_cell.items()}
+
+    def guess(meta: dict) -> str | None:
+        for key in ((meta["length"], meta["position"]), meta["position_category"], ()):
+            if key in rule:
+                return rule[key]
+        return None
+
+    right = sum(guess(q["meta"]) == q["output"].lower() for q in questions)
+    return {"letter_by_length_and_position": right / len(questions)}
