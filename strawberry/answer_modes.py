@@ -1,35 +1,41 @@
-"""How a question asks for its answer: `direct` (the answer only, as the generated records ask) or `spell_first`
-(the model spells the word letter by letter in its visible reply, then gives the answer alone on its last line;
-still non-thinking mode: no <think> block, the spelling is part of the reply).
+"""How a question asks for its answer (all non-thinking: whatever work there is, is the visible reply):
 
-spell_first prompts are the direct questions re-rendered with the spell_first sibling of their template
-(data/templates: `answer_mode: spell_first`, id = the direct template's id + ".spell_first"); worked examples show
-the whole reply, "a d d e d" then the answer on its own line.
+- `direct`: the answer only, as the generated records ask;
+- `spell_first`: the word spelled letter by letter, then the answer alone on the last line;
+- `worked`: the letters one per line, numbered (for count, each hit of the asked letter with its running count),
+  then one marked line "Answer: x" (nanochat SpellingBee's shape). Each letter stands after a space, so it is its
+  own token in Qwen3's tokenizer (" a", as in the indexed arm).
+
+A non-direct prompt is the direct question re-rendered with its template's sibling of that mode (data/templates:
+`answer_mode: spell_first` or `worked`, id = the direct template's id + ".<mode>"); worked examples show the whole
+reply in the mode's form.
 """
+
+import re
 
 from strawberry.tasks import ParsedAnswer, parse_answer
 from strawberry.tasks.common import ordinal
 from strawberry.templates import Template
 
-MODES = ("direct", "spell_first")
-SPELL_FIRST_SUFFIX = ".spell_first"
-SPELL_FIRST_TASKS = ("position", "count")
+MODES = ("direct", "spell_first", "worked")
+MODE_TASKS = ("position", "count")  # what spell_first and worked ask (length is a side task)
+ANSWER_LINE = re.compile(r"^\s*Answer:\s*(.*?)\s*$", re.IGNORECASE)
 
 
-def spell_first_templates(templates: dict[str, list[Template]]) -> dict[str, Template]:
-    """id -> template of every spell_first template (load_templates' output)."""
-    return {t.id: t for ts in templates.values() for t in ts if t.answer_mode == "spell_first"}
+def mode_templates(templates: dict[str, list[Template]]) -> dict[str, Template]:
+    """id -> template of every non-direct template (load_templates' output)."""
+    return {t.id: t for ts in templates.values() for t in ts if t.answer_mode != "direct"}
 
 
-def sibling(record: dict, spell_first: dict[str, Template]) -> Template:
-    """The spell_first template of a record: its template's sibling, else one of the same task and style (questions
+def sibling(record: dict, templates: dict[str, Template], mode: str) -> Template:
+    """The `mode` template of a record: its template's sibling, else one of the same task and style (questions
     from other files, e.g. evaluate.extra), else the task's first."""
     meta = record["meta"]
-    if meta["template_id"] + SPELL_FIRST_SUFFIX in spell_first:
-        return spell_first[meta["template_id"] + SPELL_FIRST_SUFFIX]
-    same_task = [t for t in spell_first.values() if t.task == meta["task"]]
+    if f"{meta['template_id']}.{mode}" in templates:
+        return templates[f"{meta['template_id']}.{mode}"]
+    same_task = [t for t in templates.values() if t.task == meta["task"] and t.answer_mode == mode]
     if not same_task:
-        raise ValueError(f"no spell_first template for task {meta['task']!r} (record {record['instruction']!r})")
+        raise ValueError(f"no {mode} template for task {meta['task']!r} (record {record['instruction']!r})")
     return next((t for t in same_task if t.style == meta["style"]), same_task[0])
 
 
@@ -38,36 +44,60 @@ def spelled_reply(record: dict) -> str:
     return " ".join(record["meta"]["word"]) + "\n" + record["output"]
 
 
-def as_spell_first(record: dict, spell_first: dict[str, Template], worked: bool = False) -> dict:
-    """The same question asked in spell_first mode (output: the answer; for a worked example, the whole reply)."""
+def worked_reply(record: dict) -> str:
+    """The reply in the worked form: "1: a" per letter (count: "2: d (1)" at each hit, the running count), then
+    "Answer: x"."""
     meta = record["meta"]
-    template = sibling(record, spell_first)
+    asked, hits, lines = (meta.get("letter") if meta["task"] == "count" else None), 0, []
+    for i, letter in enumerate(meta["word"], start=1):
+        if asked is not None and letter == asked:
+            hits += 1
+            lines.append(f"{i}: {letter} ({hits})")
+        else:
+            lines.append(f"{i}: {letter}")
+    return "\n".join(lines) + f"\nAnswer: {record['output']}"
+
+
+REPLIES = {"spell_first": spelled_reply, "worked": worked_reply}  # a worked example's whole reply, per mode
+
+
+def as_mode(record: dict, templates: dict[str, Template], mode: str, worked: bool = False) -> dict:
+    """The same question asked in `mode` (output: the answer; for a worked example, the whole reply)."""
+    meta = record["meta"]
+    template = sibling(record, templates, mode)
     values = {"word": meta["word"], "letter": meta.get("letter"), "n": meta.get("position"),
               "ordinal": ordinal(meta["position"]) if meta.get("position") else None}  # fmt: skip
     out = {**record, "instruction": template.render(**values), "meta": {**meta, "template_id": template.id}}
-    return out | ({"output": spelled_reply(record)} if worked else {})
+    return out | ({"output": REPLIES[mode](record)} if worked else {})
 
 
 def in_mode(questions: list[dict], shots: list[dict[str, list[dict]]], mode: str,
-            spell_first: dict[str, Template]) -> tuple[list[dict], list[dict[str, list[dict]]]]:  # fmt: skip
-    """Questions and worked-example draws as asked in `mode`; spell_first asks position and count questions only
-    (length is a side task)."""
+            templates: dict[str, Template]) -> tuple[list[dict], list[dict[str, list[dict]]]]:  # fmt: skip
+    """Questions and worked-example draws as asked in `mode`; spell_first and worked ask position and count
+    questions only (length is a side task)."""
     if mode == "direct":
         return questions, shots
-    if mode != "spell_first":
+    if mode not in MODES:
         raise ValueError(f"unknown answer mode {mode!r}; modes: {', '.join(MODES)}")
-    asked = [as_spell_first(q, spell_first) for q in questions if q["meta"]["task"] in SPELL_FIRST_TASKS]
-    draws = [{task: [as_spell_first(s, spell_first, worked=True) for s in draw[task]] for task in SPELL_FIRST_TASKS}
+    asked = [as_mode(q, templates, mode) for q in questions if q["meta"]["task"] in MODE_TASKS]
+    draws = [{task: [as_mode(s, templates, mode, worked=True) for s in draw[task]] for task in MODE_TASKS}
              for draw in shots]  # fmt: skip
     return asked, draws
 
 
 def read_reply(task: str, reply: str, mode: str) -> ParsedAnswer:
     """The answer in a reply. direct: parse_answer of the whole reply. spell_first: parse_answer of its last
-    non-empty line; strict also needs the spelling before it (2+ lines), so an answer alone is not strict."""
+    non-empty line; strict also needs the spelling before it (2+ lines). worked: the last "Answer:" line, read by
+    parse_answer; strict when that line is exactly "Answer: <answer>" after the work; no answer line, no answer."""
     if mode == "direct":
         return parse_answer(task, reply)
     lines = [line for line in reply.strip().splitlines() if line.strip()]
+    if mode == "worked":
+        marked = [i for i, line in enumerate(lines) if ANSWER_LINE.match(line)]
+        if not marked:
+            return ParsedAnswer(None, None)
+        parsed = parse_answer(task, ANSWER_LINE.match(lines[marked[-1]]).group(1))
+        return ParsedAnswer(parsed.strict if marked[-1] >= 1 else None, parsed.lenient)
     if not lines:
         return ParsedAnswer(None, None)
     parsed = parse_answer(task, lines[-1])
@@ -75,10 +105,13 @@ def read_reply(task: str, reply: str, mode: str) -> ParsedAnswer:
 
 
 def reply_limit(tokenizer, questions: list[dict], generation: dict, mode: str) -> dict:
-    """The decoding settings for a mode: spell_first's reply limit fits the longest question word spelled out,
-    plus the answer line, in this tokenizer's tokens (and a margin); direct keeps the profile's."""
+    """The decoding settings for a mode: a spell_first or worked reply limit fits the longest question word's
+    reply in this tokenizer's tokens (and a margin); direct keeps the profile's."""
     if mode == "direct" or not questions:
         return generation
-    longest = max(questions, key=lambda q: len(q["meta"]["word"]))
-    tokens = len(tokenizer(spelled_reply(longest), add_special_tokens=False)["input_ids"])
+    if mode == "spell_first":
+        replies = [spelled_reply(max(questions, key=lambda q: len(q["meta"]["word"])))]
+    else:  # every question's own worked reply (a count's running marks lengthen it): one batch call
+        replies = [worked_reply(q) for q in questions]
+    tokens = max(len(ids) for ids in tokenizer(replies, add_special_tokens=False)["input_ids"])
     return {**generation, "max_new_tokens": max(generation.get("max_new_tokens", 0), tokens + 8)}

@@ -162,7 +162,7 @@ def plot_templates(details: dict, settings: list[str], path: Path, dpi: int = 11
         by_template = details[task][k]["by_template"]
         names = list(by_template)
         grouped_bars(ax, {m: [by_template[t][m] for t in names] for m in MODELS}, COLORS, capsize=3)
-        short = [n.removeprefix(f"{task}.").removesuffix(".spell_first") for n in names]
+        short = [n.removeprefix(f"{task}.").removesuffix(".spell_first").removesuffix(".worked") for n in names]
         ax.set_xticks(range(len(names)), short, fontsize=7, rotation=30)
         ax.set_title(f"{task} by question template, {k}")
 

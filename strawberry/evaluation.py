@@ -4,7 +4,7 @@ experiment) share, so both ask exactly the same way."""
 
 from pathlib import Path
 
-from strawberry.answer_modes import in_mode, reply_limit, spell_first_templates
+from strawberry.answer_modes import in_mode, mode_templates, reply_limit
 from strawberry.asking import ask, sample_per_task, shot_draws
 from strawberry.jsonl import read_jsonl
 from strawberry.logs import get_logger
@@ -46,8 +46,9 @@ def decodings(profile: Profile, samples: int) -> dict[str, tuple[dict, int]]:
 
 def settings(cfg: dict) -> list[tuple[str, int]]:
     """(answer mode, shots) of every evaluation setting: direct at evaluate.shots, spell_first at
-    evaluate.spell_first_shots."""
-    return [("direct", k) for k in cfg["shots"]] + [("spell_first", k) for k in cfg.get("spell_first_shots", [])]
+    evaluate.spell_first_shots, worked at evaluate.worked_shots."""
+    return ([("direct", k) for k in cfg["shots"]] + [("spell_first", k) for k in cfg.get("spell_first_shots", [])]
+            + [("worked", k) for k in cfg.get("worked_shots", [])])  # fmt: skip
 
 
 def setting_key(mode: str, shots: int) -> str:
@@ -60,13 +61,12 @@ def answer_all(model, tokenizer, profile: Profile, template_kwargs: dict, cfg: d
     order. k-shot questions take cfg["shot_draws"] draws of worked examples in turn."""
     log = get_logger("evaluate")
     val = read_jsonl(VAL)
-    spell_first = spell_first_templates({t: load_template_file(Path(TEMPLATES) / f"{t}.yaml")
-                                         for t in ("position", "count")})  # fmt: skip
+    by_mode = mode_templates({t: load_template_file(Path(TEMPLATES) / f"{t}.yaml") for t in ("position", "count")})
     rows = []
     for set_name, questions in question_sets(cfg).items():
         for mode, k in settings(cfg):
             asked, draws = in_mode(questions, shot_draws(val, k, cfg["seed"], cfg.get("shot_draws", 1)), mode,
-                                   spell_first)  # fmt: skip
+                                   by_mode)  # fmt: skip
             for decoding, (generation, samples) in decodings(profile, cfg["samples"]).items():
                 desc = f"{model_name}: {set_name} {setting_key(mode, k)} {decoding}"
                 log.info("asking %d questions x %d: %s", len(asked), samples, desc)

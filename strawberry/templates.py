@@ -50,7 +50,7 @@ class Template:
     file: str
     category: str | None = None  # spelling: spelling_first / word_first / no_spell
     direction: str = "forward"  # spelling, indexed: forward / reverse
-    answer_mode: str = "direct"  # position, count: "direct" (generated as records) or "spell_first" (evaluation)
+    answer_mode: str = "direct"  # position, count: "direct" (generated as records), "spell_first" or "worked"
 
     def render(self, **values: object) -> str:
         return self.instruction.format(**values)
@@ -108,7 +108,7 @@ def load_template_file(path: Path) -> list[Template]:
         if task == "spelling" and "category" not in entry:
             raise TemplateError(f"{where}: spelling templates need a category")
         if entry.get("answer_mode", "direct") != "direct" and task not in ("position", "count"):
-            raise TemplateError(f"{where}: only position and count templates have a spell_first answer mode")
+            raise TemplateError(f"{where}: only position and count templates have a spell_first or worked answer mode")
         templates.append(Template(task=task, file=str(path), **entry))
     return templates
 
