@@ -3,7 +3,7 @@
 import random
 
 from strawberry import tasks
-from strawberry.generation import eval_records, positive_control_records
+from strawberry.generation import control_pool, eval_records, positive_control_records, worked_control_records
 from strawberry.jsonl import read_jsonl, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
@@ -15,6 +15,7 @@ EVAL_OUT = "data/generated/eval.jsonl"
 CONTROL_OUT = "data/generated/format_control.jsonl"
 INDEXED_OUT = "data/generated/indexed.jsonl"
 POSITIVE_OUT = "data/generated/positive_control.jsonl"
+WORKED_OUT = "data/generated/worked_control.jsonl"
 
 
 def main() -> None:
@@ -30,7 +31,7 @@ def main() -> None:
         texts = set(rng.sample(sorted({t["text"] for t in tokens}), params["spelling_tokens"]))
         tokens = [t for t in tokens if t["text"] in texts]
     spelling = tasks.spelling.records(tokens, templates["spelling"], separators, params["spelling_per_token"],
-                                      params["weights"], rng)  # fmt: skip  # fmt: skip
+                                      params["weights"], rng)  # fmt: skip
 
     pool = read_jsonl("data/tokens/eval_words.jsonl")
     n_words = params["eval_words"] or len(pool)
@@ -47,15 +48,19 @@ def main() -> None:
     joiners = {name: s.joiner for name, s in separators.items()}
     control = tasks.spelling.format_control_records(spelling, joiners, random.Random(params["seed"] + 1))
     indexed = tasks.indexed.records(spelling, templates["indexed"], random.Random(params["seed"] + 2))
-    positive = positive_control_records(pool, {w["word"] for w in words}, len(spelling), templates,
-                                        params["count_weights"], random.Random(params["seed"] + 3),
-                                        letters)  # fmt: skip
-    log.info("arms: format_control %d, indexed %d, positive_control %d records (about %d words never in val/test)",
-             len(control), len(indexed), len(positive), len({r["meta"]["word"] for r in positive}))  # fmt: skip
+    others = control_pool(pool, words, params["family_prefix"])  # no val/test word, nor a sibling of one
+    positive = positive_control_records(others, len(spelling), templates, params["count_weights"],
+                                        random.Random(params["seed"] + 3), letters)  # fmt: skip
+    worked = worked_control_records(others, len(spelling), templates, separators, params["weights"],
+                                    params["count_weights"], random.Random(params["seed"] + 4), letters)  # fmt: skip
+    log.info("arms: format_control %d, indexed %d, positive_control %d, worked_control %d records (%d and %d words "
+             "never in val/test, nor siblings of them)", len(control), len(indexed), len(positive), len(worked),
+             len({r["meta"]["word"] for r in positive}), len({r["meta"]["word"] for r in worked}))  # fmt: skip
     write_jsonl(SPELLING_OUT, spelling)
     write_jsonl(CONTROL_OUT, control)
     write_jsonl(INDEXED_OUT, indexed)
     write_jsonl(POSITIVE_OUT, positive)
+    write_jsonl(WORKED_OUT, worked)
     write_jsonl(EVAL_OUT, questions)
 
 

@@ -13,7 +13,8 @@ SPLITS_DIR = "data/splits"
 
 def main() -> None:
     log = get_logger("split")
-    params = load_params()["split"]
+    all_params = load_params()
+    params = all_params["split"]
     with open("metrics/validation.json") as f:
         if not json.load(f)["valid"]:
             raise SystemExit("split: metrics/validation.json says the generated data is invalid; run validate")
@@ -28,12 +29,17 @@ def main() -> None:
     order = order[: params["max_train_records"]]  # None = all
     positive_order = list(range(len(positive)))
     random.Random(params["seed"] + 1).shuffle(positive_order)
+    worked = read_jsonl("data/generated/worked_control.jsonl")  # as many records, worked answers about other words
+    worked_order = list(range(len(worked)))
+    random.Random(params["seed"] + 3).shuffle(worked_order)
     splits = {  # the training file of each train.arm, all of the same size
         "train": [spelling[i] for i in order],
         "train_format_control": [control[i] for i in order],  # the same prompts, letters that say nothing
         "train_indexed": [indexed[i] for i in order],  # the same tokens, letters with their positions
         "train_positive_control": [positive[i] for i in positive_order[: len(order)]],  # questions, other words
-        **split_by_family(read_jsonl("data/generated/eval.jsonl"), params["val_fraction"], params["family_prefix"],
+        "train_worked_control": [worked[i] for i in worked_order[: len(order)]],  # worked answers, other words
+        **split_by_family(read_jsonl("data/generated/eval.jsonl"), params["val_fraction"],
+                          all_params["generate"]["family_prefix"],
                           random.Random(params["seed"] + 2)),  # its own stream: the spelling order never moves it
     }
 

@@ -25,6 +25,7 @@ TRAIN_FILES = {  # train.arm -> its training file (data/splits, all of the same 
     "indexed": "data/splits/train_indexed.jsonl",
     "format_control": "data/splits/train_format_control.jsonl",
     "positive_control": "data/splits/train_positive_control.jsonl",
+    "worked_control": "data/splits/train_worked_control.jsonl",
 }
 VAL = "data/splits/val.jsonl"
 ADAPTER_DIR = Path("models/adapter")

@@ -12,8 +12,8 @@ from strawberry.validation import (
     control_problem,
     indexed_problem,
     validate,
+    validate_control_arm,
     validate_mirror,
-    validate_positive_control,
 )
 
 REPORT_OUT = "metrics/validation.json"
@@ -36,8 +36,11 @@ def main() -> None:
     spelling = Path("data/generated/spelling.jsonl")
     validate_mirror(spelling, Path("data/generated/format_control.jsonl"), joiners, report, control_problem)
     validate_mirror(spelling, Path("data/generated/indexed.jsonl"), joiners, report, indexed_problem)
-    validate_positive_control(Path("data/generated/positive_control.jsonl"), Path("data/generated/eval.jsonl"),
-                              report.records[str(spelling)], joiners, report)  # fmt: skip
+    prefix = all_params["generate"]["family_prefix"]
+    controls = {"positive_control": ("position", "count"), "worked_control": ("position", "count", "spelling")}
+    for arm, tasks in controls.items():
+        validate_control_arm(Path(f"data/generated/{arm}.jsonl"), Path("data/generated/eval.jsonl"),
+                             report.records[str(spelling)], joiners, report, arm, tasks, prefix)  # fmt: skip
     write_json(REPORT_OUT, report.as_json(shown))
     if report.errors:
         for error in report.errors[:shown]:

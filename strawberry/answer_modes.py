@@ -15,6 +15,7 @@ import re
 
 from strawberry.tasks import ParsedAnswer, parse_answer
 from strawberry.tasks.common import ordinal
+from strawberry.tasks.common import worked_reply as worked_form
 from strawberry.templates import Template
 
 MODES = ("direct", "spell_first", "worked")
@@ -47,15 +48,7 @@ def spelled_reply(record: dict) -> str:
 def worked_reply(record: dict) -> str:
     """The reply in the worked form: "1: a" per letter (count: "2: d (1)" at each hit, the running count), then
     "Answer: x"."""
-    meta = record["meta"]
-    asked, hits, lines = (meta.get("letter") if meta["task"] == "count" else None), 0, []
-    for i, letter in enumerate(meta["word"], start=1):
-        if asked is not None and letter == asked:
-            hits += 1
-            lines.append(f"{i}: {letter} ({hits})")
-        else:
-            lines.append(f"{i}: {letter}")
-    return "\n".join(lines) + f"\nAnswer: {record['output']}"
+    return worked_form(record["meta"], record["output"])
 
 
 REPLIES = {"spell_first": spelled_reply, "worked": worked_reply}  # a worked example's whole reply, per mode

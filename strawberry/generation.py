@@ -1,27 +1,60 @@
 """Building the question records: position, count and length questions about eval words (val/test), and the
-positive-control arm's questions about other words. The spelling-shaped arms are built by their tasks
-(strawberry.tasks.spelling, .indexed); each task's own rules (what to ask, the answer) live in strawberry.tasks."""
+controls' records about other words (the positive control's questions, the worked control's worked answers). The
+spelling-shaped arms are built by their tasks (strawberry.tasks.spelling, .indexed); each task's own rules (what to
+ask, the answer) live in strawberry.tasks."""
 
 import random
 from typing import Any
 
+from strawberry.answer_modes import as_mode, mode_templates
 from strawberry.records import alpaca
-from strawberry.tasks import count, position
+from strawberry.splitting import family
+from strawberry.tasks import count, position, spelling
 from strawberry.tasks.common import balanced, ordinal
-from strawberry.templates import Template
+from strawberry.templates import Separator, Template
 
 
-def positive_control_records(pool: list[dict], taken: set[str], n: int, templates: dict[str, list[Template]],
+def control_pool(pool: list[dict], eval_words: list[dict], family_prefix: int | None) -> list[dict]:
+    """Eval-pool words the controls may use: no val/test word, nor a sibling of one (the same family)."""
+    taken = {family(w["word"], family_prefix) for w in eval_words}
+    return [w for w in pool if family(w["word"], family_prefix) not in taken]
+
+
+def positive_control_records(pool: list[dict], n: int, templates: dict[str, list[Template]],
                              count_weights: dict[str, float], rng: random.Random, letters: str | None = None
                              ) -> list[dict]:  # fmt: skip
     """The positive-control arm (a control, not the hypothesis): n position and count questions in the
-    evaluation's form about eval-pool words that are not val/test words (`taken`), one of each per word, balanced
-    like the test set (first/middle/last; true count 0/1/2/3+)."""
-    rest = [w for w in pool if w["word"] not in taken]
-    words = count.pick_eval_words(rest, (n + 1) // 2, 1, count_weights, rng, letters)
+    evaluation's form about words of `pool` (control_pool: never val/test words or their siblings), one of each
+    per word, balanced like the test set (first/middle/last; true count 0/1/2/3+)."""
+    words = count.pick_eval_words(pool, (n + 1) // 2, 1, count_weights, rng, letters)
     records = eval_records(words, templates, {"position": 1, "count": 1, "length": 0}, count_weights, rng,
                            letters)[:n]  # fmt: skip
     return [{**r, "meta": {**r["meta"], "arm": "positive_control"}} for r in records]
+
+
+def worked_control_records(pool: list[dict], n: int, templates: dict[str, list[Template]],
+                           separators: dict[str, Separator], weights: dict[str, dict[str, float]],
+                           count_weights: dict[str, float], rng: random.Random, letters: str | None = None
+                           ) -> list[dict]:  # fmt: skip
+    """The worked control (the calibration arm: can this setup teach a letter skill in the worked answer mode?):
+    about words of `pool` (never val/test words or their siblings), per word a position and a count question
+    answered in the worked form, and the word spelled plainly (nanochat's SpellingBee with SimpleSpelling); n
+    records in all."""
+    words = count.pick_eval_words(pool, -(-n // 3), 1, count_weights, rng, letters)
+    questions = eval_records(words, templates, {"position": 1, "count": 1, "length": 0}, count_weights, rng, letters)
+    worked = [as_mode(q, mode_templates(templates), "worked", worked=True) for q in questions]
+    spelled = spelling.records([{"text": w["word"], "id": i} for w in words for i in w["token_ids"]],
+                               templates["spelling"], separators, 1, weights, rng)  # fmt: skip
+    by_word = {r["meta"]["word"]: r for r in spelled}
+    records = []
+    for asked_position, asked_count in zip(worked[::2], worked[1::2]):
+        meta = asked_position["meta"]
+        spelled_word = by_word[meta["word"]]
+        extra = {"token_split": meta["token_split"], "n_tokens": meta["n_tokens"]}
+        records += [asked_position, asked_count, {**spelled_word, "meta": {**spelled_word["meta"], **extra}}]
+    return [{**r, "meta": {**r["meta"], "arm": "worked_control",
+                           "answer_mode": "worked" if r["meta"]["task"] != "spelling" else None}}
+            for r in records[:n]]  # fmt: skip
 
 
 def eval_records(

@@ -17,7 +17,7 @@ TEMPLATE_FILE_SCHEMA = SCHEMA_DIR / "template_file.schema.json"
 # columns and load together with datasets.load_dataset("json", ...).
 META_KEYS = ("task", "arm", "word", "length", "template_id", "style", "category", "direction", "separator",
              "token_ids", "token_split", "n_tokens", "letter", "position", "position_category", "control",
-             "split")  # fmt: skip
+             "answer_mode", "split")  # fmt: skip
 
 
 def alpaca(instruction: str, output: str, meta: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +51,8 @@ def hf_features():
 
     string, integer = Value("string"), Value("int64")
     meta = {key: string for key in ("task", "arm", "word", "template_id", "style", "category", "direction",
-                                    "separator", "letter", "position_category", "control", "split")}  # fmt: skip
+                                    "separator", "letter", "position_category", "control", "answer_mode",
+                                    "split")}  # fmt: skip
     meta |= {"length": integer, "n_tokens": integer, "position": integer,
              "token_ids": List(integer), "token_split": List(string)}  # fmt: skip
     return Features({"instruction": string, "input": string, "output": string, "meta": meta})

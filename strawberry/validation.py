@@ -11,6 +11,7 @@ from tokenizers import Tokenizer
 
 from strawberry.jsonl import iter_jsonl
 from strawberry.records import schema_error
+from strawberry.splitting import family
 from strawberry.tasks import EVAL_TASKS, count, expected_output
 from strawberry.tasks.common import letter_multiset
 from strawberry.tokenizer import split_at
@@ -54,7 +55,7 @@ def check_record(
     expected = expected_output(meta, joiners)
     if record["output"] != expected:
         return f"wrong answer: output {record['output']!r}, but meta says {expected!r} ({meta['template_id']})"
-    if meta["task"] == "position" and meta["letter"] != expected:
+    if meta["task"] == "position" and meta["letter"] != meta["word"][meta["position"] - 1]:
         return f"meta.letter {meta['letter']!r} is not letter {meta['position']} of {meta['word']!r}"
     if f"'{meta['word']}'" not in record["instruction"]:
         return f"instruction does not quote the word '{meta['word']}'"
@@ -107,20 +108,21 @@ def validate_mirror(spelling_path: Path, arm_path: Path, joiners: dict[str, str]
             report.fail(arm_path, line, found)
 
 
-def validate_positive_control(path: Path, eval_path: Path, n_expected: int, joiners: dict[str, str],
-                              report: Report) -> None:  # fmt: skip
-    """Positive-control questions: right answers, as many as the spelling records, about no val/test word."""
-    eval_words = {r["meta"]["word"].lower() for _, r in iter_jsonl(eval_path)}
+def validate_control_arm(path: Path, eval_path: Path, n_expected: int, joiners: dict[str, str], report: Report,
+                         arm: str, tasks: tuple[str, ...], family_prefix: int | None) -> None:  # fmt: skip
+    """A control arm about other words (positive_control: questions; worked_control: worked answers and
+    spellings): right outputs, as many records as the spelling file, and no val/test word nor a sibling of one."""
+    eval_families = {family(r["meta"]["word"], family_prefix) for _, r in iter_jsonl(eval_path)}
     rows = list(iter_jsonl(path))
     report.records[str(path)] = len(rows)
     if len(rows) != n_expected:
         report.fail(path, len(rows), f"{len(rows)} records, but the spelling file has {n_expected}")
     for (line, record), error in zip(rows, schema_errors([r for _, r in rows])):
-        found = check_record(record, error, joiners, ("position", "count"))
-        if not found and record["meta"]["word"].lower() in eval_words:
-            found = f"positive-control word {record['meta']['word']!r} is also a val/test word"
-        if not found and record["meta"]["arm"] != "positive_control":
-            found = f"meta.arm is {record['meta']['arm']!r}, expected 'positive_control'"
+        found = check_record(record, error, joiners, tasks)
+        if not found and family(record["meta"]["word"], family_prefix) in eval_families:
+            found = f"{arm} word {record['meta']['word']!r} is a val/test word or a sibling of one"
+        if not found and record["meta"]["arm"] != arm:
+            found = f"meta.arm is {record['meta']['arm']!r}, expected {arm!r}"
         if found:
             report.fail(path, line, found)
 

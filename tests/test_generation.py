@@ -149,3 +149,49 @@ def test_eval_words_are_drawn_so_that_the_balance_is_possible():
         pick_eval_words(pool[:9], 6, 2, BALANCE, random.Random(0))
     with pytest.raises(ValueError, match="count questions per word must be <= 4"):
         assign_count_classes(["abc"], 5, BALANCE, random.Random(0))
+
+
+def test_worked_control_answers_in_the_worked_form_about_other_words(templates, joiners, tmp_path):
+    """Per word: a position and a count question answered in the worked form, and the word spelled; no val/test
+    word nor a sibling of one; validate re-derives every output and refuses a sibling or a wrong running count."""
+    import json
+
+    from strawberry.generation import control_pool, worked_control_records
+    from strawberry.jsonl import write_jsonl
+    from strawberry.validation import Report, validate_control_arm
+
+    pool = [{"word": w, "token_split": [w[:3], w[3:]], "n_tokens": 2, "token_ids": [i, i + 1]}
+            for i, w in enumerate(["bookkeeper", "mississippi", "tennessee", "assassins", "possesses", "absolutist",
+                                   "absolutism", "strawberry", "cheeseboard", "reassesses"])]  # fmt: skip
+    evals = [{"word": "absolutism"}]
+    others = control_pool(pool, evals, 6)
+    assert {w["word"] for w in others} == {w["word"] for w in pool} - {"absolutist", "absolutism"}
+    separators = load_separators(TEMPLATES)
+    records = worked_control_records(others, 9, templates, separators, {}, {"0": 1, "1": 1, "2": 1, "3+": 1},
+                                     random.Random(0), "eiosantrl")  # fmt: skip
+    assert [r["meta"]["task"] for r in records] == ["position", "count", "spelling"] * 3
+    assert all(r["meta"]["arm"] == "worked_control" for r in records)
+    assert len({r["meta"]["word"] for r in records[:3]}) == 1  # one word per triple
+    count = records[1]
+    assert count["meta"]["answer_mode"] == "worked" and count["meta"]["template_id"].endswith(".worked")
+    assert count["output"].endswith(f"\nAnswer: {count['meta']['word'].count(count['meta']['letter'])}")
+    assert all(r["output"] == expected_output(r["meta"], joiners) and schema_error(r) is None for r in records)
+
+    path, eval_path = tmp_path / "worked.jsonl", tmp_path / "eval.jsonl"
+    write_jsonl(eval_path, [{"meta": {"word": "absolutism"}}])
+    bad = json.loads(json.dumps(records))
+    bad[1]["output"] = bad[1]["output"].replace("(1)", "(2)", 1)  # a wrong running count
+    old = bad[2]["meta"]["word"]  # the spelling made about a val/test word's sibling, consistent otherwise
+    bad[2]["meta"] |= {"word": "absolutist", "length": 10}
+    bad[2]["instruction"] = bad[2]["instruction"].replace(f"'{old}'", "'absolutist'")
+    bad[2]["output"] = expected_output(bad[2]["meta"], joiners)
+    write_jsonl(path, bad)
+    report = Report()
+    validate_control_arm(path, eval_path, 9, joiners, report, "worked_control", ("position", "count", "spelling"), 6)
+    assert any(":2: wrong answer" in e for e in report.errors), report.errors
+    assert any(":3: worked_control word 'absolutist' is a val/test word or a sibling of one" in e
+               for e in report.errors), report.errors  # fmt: skip
+    write_jsonl(path, records)
+    clean = Report()
+    validate_control_arm(path, eval_path, 9, joiners, clean, "worked_control", ("position", "count", "spelling"), 6)
+    assert clean.errors == []

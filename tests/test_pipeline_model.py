@@ -140,7 +140,8 @@ def test_each_model_is_scored_on_its_own_replies(repo):
 def test_every_arm_has_training_data_of_the_same_size(repo):
     sizes = {}
     for arm, path in {"spelling": "train", "indexed": "train_indexed", "format_control": "train_format_control",
-                      "positive_control": "train_positive_control"}.items():  # fmt: skip
+                      "positive_control": "train_positive_control",
+                      "worked_control": "train_worked_control"}.items():  # fmt: skip
         records = [json.loads(line) for line in (repo / f"data/splits/{path}.jsonl").read_text().splitlines()]
         sizes[arm] = len(records)
         assert {r["meta"]["arm"] for r in records} == {arm}, arm
@@ -150,6 +151,10 @@ def test_every_arm_has_training_data_of_the_same_size(repo):
     positive = [json.loads(line) for line in (repo / "data/splits/train_positive_control.jsonl").open()]
     assert {r["meta"]["task"] for r in positive} == {"position", "count"}
     assert not {r["meta"]["word"] for r in positive} & eval_words  # never a val/test word
+    worked = [json.loads(line) for line in (repo / "data/splits/train_worked_control.jsonl").open()]
+    assert {r["meta"]["task"] for r in worked} == {"position", "count", "spelling"}
+    assert not {r["meta"]["word"][:6] for r in worked} & {w[:6] for w in eval_words}  # nor a sibling of one
+    assert all(r["output"].splitlines()[-1].startswith("Answer: ") for r in worked if r["meta"]["task"] != "spelling")
     joiners = {n: s.joiner for n, s in load_separators(repo / "data/templates").items()}
     for record in map(json.loads, (repo / "data/splits/train_format_control.jsonl").open()):
         joiner = joiners[record["meta"]["separator"]]

@@ -8,7 +8,7 @@ evaluation reach a task's rules only through this package; the functions below d
 from types import ModuleType
 
 from strawberry.tasks import count, indexed, length, position, spelling
-from strawberry.tasks.common import ParsedAnswer
+from strawberry.tasks.common import ParsedAnswer, worked_reply
 from strawberry.templates import EVAL_TASKS  # the question tasks, as the template files declare them
 
 TASKS: dict[str, ModuleType] = {"position": position, "count": count, "length": length, "spelling": spelling,
@@ -27,8 +27,10 @@ def _task(name: str) -> ModuleType:
 
 
 def expected_output(meta: dict, joiners: dict[str, str]) -> str:
-    """The one correct output for a record, from its meta alone; `joiners` maps separator name -> joining string."""
-    return _task(meta["task"]).expected(meta, joiners)
+    """The one correct output for a record, from its meta alone; `joiners` maps separator name -> joining string.
+    A question answered in the worked mode (meta.answer_mode) has the whole worked reply as its output."""
+    answer = _task(meta["task"]).expected(meta, joiners)
+    return worked_reply(meta, answer) if meta.get("answer_mode") == "worked" else answer
 
 
 def parse_answer(task: str, reply: str) -> ParsedAnswer:

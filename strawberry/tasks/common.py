@@ -73,3 +73,17 @@ def equal_quota(available: dict, n: int) -> dict:
             quota[c] += add
             n -= add
     return quota
+
+
+def worked_reply(meta: dict, answer: str) -> str:
+    """A reply in the worked answer mode: "1: a" per letter of the word (a count question's letter marked at each
+    hit with its running count, "2: d (1)"), then one marked line "Answer: <answer>"."""
+    asked = meta.get("letter") if meta["task"] == "count" else None
+    hits, lines = 0, []
+    for i, letter in enumerate(meta["word"], start=1):
+        if asked is not None and letter == asked:
+            hits += 1
+            lines.append(f"{i}: {letter} ({hits})")
+        else:
+            lines.append(f"{i}: {letter}")
+    return "\n".join(lines) + f"\nAnswer: {answer}"
