@@ -19,6 +19,7 @@ TINY = {
     "generate.spelling_tokens": 300, "generate.eval_words": 120,
     "model": "tiny-qwen3", "train.max_steps": 4, "train.eval_steps": 2, "train.batch_size": 2,
     "train.val_questions": 3, "train.val_shots": 1, "train.logging_steps": 1, "train.warmup_steps": 0,
+    "train.learning_rate": 0.05,  # 4 steps that change the tiny model's replies: base and tuned must differ
     "evaluate.questions_per_task": 6, "evaluate.shots": [0, 1], "evaluate.spell_first_shots": [1],
     "evaluate.shot_draws": 2,
 }  # fmt: skip
@@ -69,8 +70,10 @@ def test_repro_through_evaluate(repo):
                 assert all({"accuracy", "strict_accuracy"} <= set(c[m]) for c in cell["by_class"].values())
             assert sum(c["tuned"]["n"] for c in cell["by_template"].values()) == 6
     assert "length" not in headline  # a side task: details only
-    assert set(details["test"]["count"]["strategies"]) == {"always_1", "always_0", "majority"}
-    assert set(details["test"]["position"]["strategies"]) == {"first_letter", "last_letter", "random_letter"}
+    # constant answers, and the letter-only rules fitted on val
+    assert set(details["test"]["count"]["strategies"]) == {"always_1", "always_0", "majority", "letter_rule"}
+    assert set(details["test"]["position"]["strategies"]) == {"first_letter", "last_letter", "random_letter",
+                                                               "letter_by_length_and_position"}  # fmt: skip
     assert set(details["test"]["count"]["0shot"]["by_class"]) == {"0", "1", "2", "3+"}
     assert set(details["test"]["position"]["0shot"]["by_class"]) == {"first", "middle", "last"}
     confusion = details["test"]["count"]["spell_first_1shot"]["confusion"]["tuned"]
@@ -82,7 +85,8 @@ def test_repro_through_evaluate(repo):
     test_predictions = [p for p in predictions if p["set"] == "test"]
     assert len(test_predictions) == (3 * 6 * 2 + 2 * 6) * 2  # (tasks x questions x direct shots + spell_first) x models
     spelled = [p for p in test_predictions if p["mode"] == "spell_first"]
-    assert spelled and all("First spell" in p["question"] or "Spell" in p["question"] for p in spelled)
+    assert spelled and all(p["meta"]["template_id"].endswith(".spell_first") for p in spelled)
+    assert all("letter by letter" in p["question"] or "pell" in p["question"] for p in spelled)  # asks to spell
     assert {p["draw"] for p in test_predictions if p["shots"] == 1} == {0, 1}  # two draws of worked examples
     assert {p["set"] for p in predictions} == {"test", "classic"}  # the extra question file, reported apart
     assert details["classic"]["count"]["0shot"]["base"]["n"] == 10
