@@ -49,9 +49,9 @@ def test_push_wipe_pull_is_byte_identical(built):
         committed = (built / ".dvc" / "config").read_text()
         assert "testing" not in committed and "127.0.0.1" not in committed  # secrets stay in config.local
         before = digests(built)
-        assert len(before) == 13  # tokens (2), generated (5), splits (6)
+        assert len(before) == 15  # tokens (2), generated (6), splits (7)
         run(["dvc", "push"], built)
-        assert s3.object_count() >= 13
+        assert s3.object_count() >= 15
         wipe(built)
         run(["dvc", "pull", "--with-deps", "analyze"], built)
         assert digests(built) == before
@@ -73,7 +73,7 @@ def test_interrupted_push_then_retry_loses_nothing(built):
         s3.thaw()
         partial = s3.object_count()
         run(["dvc", "push"], built, timeout=300)  # retry
-        assert s3.object_count() >= max(partial, 13)
+        assert s3.object_count() >= max(partial, 15)
         wipe(built)
         run(["dvc", "pull", "--with-deps", "analyze"], built)
         assert digests(built) == before
