@@ -109,3 +109,51 @@ def test_the_table_check_finds_a_number_off_by_its_last_digit():
     assert row_problems([row[0], row[1], row[2].replace(base, wrong, 1), *row[3:]], details)
     with pytest.raises(KeyError):
         row_problems([row[0], "direct, 7-shot", *row[2:]], details)
+
+
+# -- the study section: a number quoted for an arm is in that arm's column --------------------------------------
+
+ARM_CLAIM = re.compile(r"\b(base|spelling|indexed|positive control|format control) "
+                       r"(\d+\.\d{3}(?: ± \d+\.\d{3})?)(?![\d])")  # "spelling 0.266 ± 0.016"
+ARM_COLUMN = {"base": "base", "spelling": "spelling", "indexed": "indexed",
+              "positive control": "positive_control (control)",
+              "format control": "format_control (control)"}  # fmt: skip
+
+
+def cells_by_column(page: str) -> dict[str, set[str]]:
+    """Every accuracy table of the study page: column header -> the cells under it."""
+    columns: dict[str, set[str]] = {}
+    header: list[str] = []
+    for line in page.splitlines():
+        if not line.startswith("|"):
+            header = []
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if not header:
+            header = cells
+        elif not set(line) <= set("|-"):
+            for name, cell in zip(header, cells):
+                columns.setdefault(name, set()).add(cell)
+    return columns
+
+
+def misquoted(readme_section: str, page: str) -> list[str]:
+    columns = cells_by_column(page)
+    return [f"{arm} {value}" for arm, value in ARM_CLAIM.findall(" ".join(readme_section.split()))
+            if value not in columns.get(ARM_COLUMN[arm], set())]  # fmt: skip
+
+
+def test_readme_study_numbers_quoted_for_an_arm_are_that_arms():
+    page = (ROOT / "docs" / "study.md").read_text()
+    section = study_section((ROOT / "README.md").read_text())
+    assert ARM_CLAIM.findall(" ".join(section.split())), "the check found no arm-labelled number to check"
+    assert not misquoted(section, page), misquoted(section, page)
+
+
+def test_the_arm_check_finds_a_number_given_to_the_wrong_arm():
+    page = (ROOT / "docs" / "study.md").read_text()
+    section = study_section((ROOT / "README.md").read_text())
+    arm, value = ARM_CLAIM.findall(" ".join(section.split()))[1]
+    other = "indexed" if arm != "indexed" else "spelling"
+    swapped = section.replace(f"{arm} {value}", f"{other} {value}", 1)
+    assert misquoted(swapped, page) == [f"{other} {value}"]
