@@ -42,7 +42,8 @@ def worked_control_records(pool: list[dict], n: int, templates: dict[str, list[T
     records in all."""
     words = count.pick_eval_words(pool, -(-n // 3), 1, count_weights, rng, letters)
     questions = eval_records(words, templates, {"position": 1, "count": 1, "length": 0}, count_weights, rng, letters)
-    worked = [as_mode(q, mode_templates(templates), "worked", worked=True) for q in questions]
+    by_mode = mode_templates(templates)
+    worked = [as_mode(q, by_mode, "worked", worked=True) for q in questions]
     spelled = spelling.records([{"text": w["word"], "id": i} for w in words for i in w["token_ids"]],
                                templates["spelling"], separators, 1, weights, rng)  # fmt: skip
     by_word = {r["meta"]["word"]: r for r in spelled}
