@@ -18,8 +18,9 @@ def qwen3_tokenizer():
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
-    """Run a real command (dvc, git, python); on failure show its output in the assertion."""
-    env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "HF_HUB_OFFLINE": "1"}
+    """Run a real command (dvc, git, python); on failure show its output in the assertion. `env`: variables to
+    set on top of this process's."""
+    env = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", "HF_HUB_OFFLINE": "1", **kwargs.pop("env", {})}
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, **kwargs)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -2,7 +2,6 @@
 transformers/TRL/PEFT on the stage path, the pinned revision passed so Unsloth cannot swap it, the tokenizer's
 vocabulary checked against the data's, the DVC remote probed, GPU-sized settings from the profile, versions."""
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -46,8 +45,7 @@ def project_with(tmp_path):
 
 
 def python(args: list[str], cwd, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", **env})  # fmt: skip
+    return run([sys.executable, *args], cwd, check=False, env=env)
 
 
 @pytest.mark.parametrize("stage", STAGES)
