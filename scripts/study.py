@@ -2,6 +2,7 @@
 
 One machine, one run after another:
     .venv/bin/python -m scripts.study run [--model qwen25-coder-05b] [--seeds 1 2 3] [--dose 4] [--arms ...]
+    .venv/bin/python -m scripts.study run --grid grids/v3-calibration.yaml   # a grid's cells instead
 Many GPUs, one cell (= one experiment) per job (docs/experiments.md; deploy/k8s/study-job.yaml, deploy/skypilot/):
     python -m scripts.study cells [--model qwen3-4b | --grid grids/lora-rank.yaml]   # list the cells
     python -m scripts.study cell --index N [same options]      # or $CELL_INDEX: pull, exp run, exp push
@@ -100,7 +101,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                        "(0: none)")  # fmt: skip
         p.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS), help="some of the arms only (a first "
                        "look; the study is all four)")  # fmt: skip
-        if name in ("cells", "cell", "pull"):
+        if name in ("run", "cells", "cell", "pull"):
             p.add_argument("--grid", type=Path, help="a grid file (grids/*.yaml) instead of the study's plan")
         if name in ("cell", "pull"):
             p.add_argument("--git-remote", default="origin", help="the git remote that holds the cells' experiments")

@@ -46,12 +46,17 @@ def evaluate_snapshots(profile, precision: str, cfg: dict, groups: dict, keys: l
     """The adapters train kept at fixed steps (train.snapshot_steps; none by default), each on the test questions:
     step -> its headline and test details, and every reply in eval/snapshot_predictions.jsonl."""
     steps = json.loads((SNAPSHOTS / "index.json").read_text())["steps"] if (SNAPSHOTS / "index.json").is_file() else []
+    if cfg.get("snapshot_settings"):  # the settings a dose curve needs, not every one (long worked replies)
+        if unknown := set(cfg["snapshot_settings"]) - set(keys):
+            raise ValueError(f"params.yaml evaluate.snapshot_settings: {sorted(unknown)} not among the settings "
+                             f"evaluated ({', '.join(keys)})")  # fmt: skip
+        keys = list(cfg["snapshot_settings"])
     out, replies = {}, []
     for step in steps:
         model, tokenizer = load_model(profile, adapter=str(SNAPSHOTS / f"step-{step}"), merge=True)
         with autocast(precision):
             rows = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs),
-                              {**cfg, "extra": {}}, f"step-{step}")  # fmt: skip
+                              {**cfg, "extra": {}}, f"step-{step}", keys)  # fmt: skip
         decoding = "sampled" if any(r["decoding"] == "sampled" for r in rows) else "greedy"
         by_key = {("base", k): groups[("test", "base", k, decoding)] for k in keys}
         by_key |= {("tuned", k): [r for r in rows if r["setting"] == k and r["decoding"] == decoding] for k in keys}

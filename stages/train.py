@@ -11,6 +11,7 @@ from pathlib import Path
 
 from transformers import GenerationConfig
 
+from strawberry.answer_modes import MODE_TASKS, in_mode, mode_templates
 from strawberry.asking import pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl, write_json
 from strawberry.logs import get_logger
@@ -18,6 +19,7 @@ from strawberry.params import load_params
 from strawberry.preflight import check_tokenizer, software_versions
 from strawberry.profiles import load_model, load_profile, run_precision, stage_settings
 from strawberry.prompts import chat_template_kwargs
+from strawberry.templates import load_template_file
 from strawberry.training import COMPLETE, build_trainer, finish_wandb, last_complete_checkpoint, records_needed, run_key
 
 TRAIN_FILES = {  # train.arm -> its training file (data/splits, all of the same size)
@@ -28,6 +30,7 @@ TRAIN_FILES = {  # train.arm -> its training file (data/splits, all of the same 
     "worked_control": "data/splits/train_worked_control.jsonl",
 }
 VAL = "data/splits/val.jsonl"
+TEMPLATES = Path("data/templates")  # the worked/spell_first forms of val questions (train.val_mode)
 ADAPTER_DIR = Path("models/adapter")
 SNAPSHOTS_DIR = Path("models/snapshots")  # adapters at train.snapshot_steps (a dose-response run)
 # Checkpoints are not outputs: a run resumes from them. On a spot machine, point this at a volume that outlives it.
@@ -108,6 +111,9 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     shot_words = {r["meta"]["word"] for rows in shots.values() for r in rows}
     n_val = cfg["val_questions"]
     val_questions = sample_per_task(val, {"position": n_val, "count": n_val}, cfg["seed"], shot_words)
+    if cfg["val_mode"] != "direct":  # an arm trained to answer in another mode is validated in it
+        by_mode = mode_templates({t: load_template_file(TEMPLATES / f"{t}.yaml") for t in MODE_TASKS})
+        val_questions, (shots,) = in_mode(val_questions, [shots], cfg["val_mode"], by_mode)
 
     if log_to_dvclive:
         from dvclive import Live

@@ -20,6 +20,7 @@ from strawberry.templates import Template
 
 MODES = ("direct", "spell_first", "worked")
 MODE_TASKS = ("position", "count")  # what spell_first and worked ask (length is a side task)
+WORKED_MARGIN = 8  # tokens a reply may run past its expected length (another wording of the answer line)
 ANSWER_LINE = re.compile(r"^\s*Answer:\s*(.*?)\s*$", re.IGNORECASE)
 
 
@@ -97,14 +98,24 @@ def read_reply(task: str, reply: str, mode: str) -> ParsedAnswer:
     return ParsedAnswer(parsed.strict if len(lines) >= 2 else None, parsed.lenient)
 
 
+def reply_limits(tokenizer, questions: list[dict], mode: str) -> list[int] | None:
+    """worked: each question's own reply limit, from its worked reply in this tokenizer's tokens (a 10-letter word's
+    position reply is about half a 20-letter word's count reply); other modes: None (one limit for all)."""
+    if mode != "worked" or not questions:
+        return None
+    replies = [worked_reply(q) for q in questions]
+    # room for a misspelling half again as long as the word: a reply past that is lost anyway
+    return [len(ids) * 3 // 2 + WORKED_MARGIN for ids in tokenizer(replies, add_special_tokens=False)["input_ids"]]
+
+
 def reply_limit(tokenizer, questions: list[dict], generation: dict, mode: str) -> dict:
     """The decoding settings for a mode: a spell_first or worked reply limit fits the longest question word's
     reply in this tokenizer's tokens (and a margin); direct keeps the profile's."""
     if mode == "direct" or not questions:
         return generation
-    if mode == "spell_first":
-        replies = [spelled_reply(max(questions, key=lambda q: len(q["meta"]["word"])))]
-    else:  # every question's own worked reply (a count's running marks lengthen it): one batch call
-        replies = [worked_reply(q) for q in questions]
+    if mode == "worked":  # the longest of the questions' own limits
+        return {**generation, "max_new_tokens": max(generation.get("max_new_tokens", 0),
+                                                     *reply_limits(tokenizer, questions, mode))}  # fmt: skip
+    replies = [spelled_reply(max(questions, key=lambda q: len(q["meta"]["word"])))]
     tokens = max(len(ids) for ids in tokenizer(replies, add_special_tokens=False)["input_ids"])
-    return {**generation, "max_new_tokens": max(generation.get("max_new_tokens", 0), tokens + 8)}
+    return {**generation, "max_new_tokens": max(generation.get("max_new_tokens", 0), tokens + WORKED_MARGIN)}

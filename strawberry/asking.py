@@ -5,7 +5,7 @@ train's validation."""
 import random
 from collections import defaultdict
 
-from strawberry.answer_modes import read_reply
+from strawberry.answer_modes import read_reply, reply_limits
 from strawberry.inference import generate_replies
 from strawberry.prompts import render_prompt
 from strawberry.tasks import EVAL_TASKS, question_class
@@ -31,10 +31,11 @@ def _draw(val: list[dict], k: int, seed: int) -> dict[str, list[dict]]:
 
 
 def sample_per_task(records: list[dict], n_per_task: int | dict[str, int | None] | None, seed: int,
-                    exclude_words: set[str] = frozenset()) -> list[dict]:  # fmt: skip
+                    exclude_words: set[str] = frozenset(), classes: dict[str, list[str]] | None = None
+                    ) -> list[dict]:  # fmt: skip
     """Up to n questions per task (one n for all, or per task; None = all), skipping excluded words; a seeded
     sample stratified by question class, as equal per class as the pool allows, so that no constant answer scores
-    well by accident."""
+    well by accident. `classes` keeps some classes of a task only (the study asks middle-letter positions)."""
     rng = random.Random(seed)
     out = []
     for task in EVAL_TASKS:
@@ -42,6 +43,8 @@ def sample_per_task(records: list[dict], n_per_task: int | dict[str, int | None]
         if isinstance(n_per_task, dict) and task not in n_per_task:
             continue
         rows = [r for r in records if r["meta"]["task"] == task and r["meta"]["word"] not in exclude_words]
+        if classes and task in classes:
+            rows = [r for r in rows if str(question_class(task, r["meta"], r["output"])) in classes[task]]
         if n is None or n >= len(rows):
             out += rows
             continue
@@ -68,6 +71,7 @@ def ask(model, tokenizer, questions: list[dict], shots: dict[str, list[dict]] | 
         position_in_task[q["meta"]["task"]] += 1
     prompts = [render_prompt(tokenizer, q, draws[d][q["meta"]["task"]], template_kwargs)
                for q, d in zip(questions, draw_of)]  # fmt: skip
+    limits = reply_limits(tokenizer, questions, mode)  # worked: each reply stops at its own length or answer line
     replies = [""] * (len(questions) * samples)
     # one task and draw's prompts share the system prompt and worked examples: a prefix cached once
     for task, d in dict.fromkeys((q["meta"]["task"], d) for q, d in zip(questions, draw_of)):
@@ -75,7 +79,8 @@ def ask(model, tokenizer, questions: list[dict], shots: dict[str, list[dict]] | 
                  for j in range(samples)]  # fmt: skip
         label = f"{desc} ({task}{f', draw {d + 1}' if len(draws) > 1 else ''})"
         texts = generate_replies(model, tokenizer, [prompts[i // samples] for i in index], generation, batch_size,
-                                 seed, label)  # fmt: skip
+                                 seed, label, limits=limits and [limits[i // samples] for i in index],
+                                 stop_line="Answer:" if limits else None)  # fmt: skip
         for i, text in zip(index, texts):
             replies[i] = text
     rows = []

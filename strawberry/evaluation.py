@@ -30,8 +30,10 @@ def load_extra(name: str, path: str) -> list[dict]:
 
 
 def question_sets(cfg: dict) -> dict[str, list[dict]]:
-    """The test questions (a stratified sample of evaluate.questions_per_task per task) and the extra files."""
-    sets = {"test": sample_per_task(read_jsonl(TEST), cfg["questions_per_task"], cfg["seed"])}
+    """The test questions (a stratified sample of evaluate.questions_per_task per task, of evaluate.classes where
+    given) and the extra files."""
+    sets = {"test": sample_per_task(read_jsonl(TEST), cfg["questions_per_task"], cfg["seed"],
+                                    classes=cfg.get("classes"))}  # fmt: skip
     return sets | {name: load_extra(name, path) for name, path in cfg["extra"].items()}
 
 
@@ -56,15 +58,18 @@ def setting_key(mode: str, shots: int) -> str:
     return f"{shots}shot" if mode == "direct" else f"{mode}_{shots}shot"
 
 
-def answer_all(model, tokenizer, profile: Profile, template_kwargs: dict, cfg: dict, model_name: str) -> list[dict]:
+def answer_all(model, tokenizer, profile: Profile, template_kwargs: dict, cfg: dict, model_name: str,
+               only: list[str] | None = None) -> list[dict]:  # fmt: skip
     """One prediction row per reply: every question set x setting (answer mode, shots) x decoding, in a fixed
-    order. k-shot questions take cfg["shot_draws"] draws of worked examples in turn."""
+    order (`only`: these setting keys). k-shot questions take cfg["shot_draws"] draws of worked examples in turn."""
     log = get_logger("evaluate")
     val = read_jsonl(VAL)
     by_mode = mode_templates({t: load_template_file(Path(TEMPLATES) / f"{t}.yaml") for t in ("position", "count")})
     rows = []
     for set_name, questions in question_sets(cfg).items():
         for mode, k in settings(cfg):
+            if only is not None and setting_key(mode, k) not in only:
+                continue
             asked, draws = in_mode(questions, shot_draws(val, k, cfg["seed"], cfg.get("shot_draws", 1)), mode,
                                    by_mode)  # fmt: skip
             for decoding, (generation, samples) in decodings(profile, cfg["samples"]).items():

@@ -8,6 +8,30 @@ import copy
 
 import torch
 from tqdm.auto import tqdm
+from transformers import StoppingCriteria, StoppingCriteriaList
+
+
+class RowStops(StoppingCriteria):
+    """Stops each row of a batch on its own: at its own token limit, or once it has completed a line that starts
+    with `stop_line` (a worked reply's "Answer: x"), so that a long batch does not decode what nobody reads."""
+
+    def __init__(self, tokenizer, prompt_width: int, limits: list[int], stop_line: str | None):
+        self.tokenizer, self.prompt_width, self.stop_line = tokenizer, prompt_width, stop_line
+        self.limits = torch.tensor(limits)
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        generated = input_ids[:, self.prompt_width :]
+        done = (generated.shape[1] >= self.limits).to(input_ids.device)
+        if self.stop_line and generated.shape[1]:
+            # the last few tokens hold a whole short "Answer: x" line and the newline that ends it
+            tails = self.tokenizer.batch_decode(generated[:, -12:], skip_special_tokens=True)
+            done |= torch.tensor([_completed_line(t, self.stop_line) for t in tails], device=input_ids.device)
+        return done
+
+
+def _completed_line(text: str, start: str) -> bool:
+    lines = text.split("\n")
+    return any(line.strip().lower().startswith(start.lower()) and line.strip() != start for line in lines[:-1])
 
 
 def common_prefix_length(sequences: list[list[int]]) -> int:
@@ -20,16 +44,21 @@ def common_prefix_length(sequences: list[list[int]]) -> int:
 
 
 def generate_replies(model, tokenizer, prompts: list[str], generation: dict, batch_size: int, seed: int,
-                     desc: str = "generating", share_prefix: bool = True) -> list[str]:  # fmt: skip
+                     desc: str = "generating", share_prefix: bool = True, limits: list[int] | None = None,
+                     stop_line: str | None = None) -> list[str]:  # fmt: skip
     """Replies to `prompts` (already chat-templated), in order. Prompts are batched by length to waste little
     padding, their common prefix is prefilled once; decoding follows `generation` (the profile's settings) with a
-    fixed seed."""
+    fixed seed. `limits` (tokens per prompt, for long replies such as worked ones) batches prompts by their limit
+    instead and stops each row at its own, or when it completed a line starting with `stop_line`."""
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     torch.manual_seed(seed)
     ids = tokenizer(prompts)["input_ids"]
     prefix_len = common_prefix_length(ids) if share_prefix and len(ids) > 1 else 0
-    order = sorted(range(len(prompts)), key=lambda i: len(ids[i]))
+    if limits is None:
+        order = sorted(range(len(prompts)), key=lambda i: len(ids[i]))
+    else:  # rows of a batch end about together: batched by their own reply limit
+        order = sorted(range(len(prompts)), key=lambda i: (limits[i], len(ids[i])))
     replies: list[str] = [""] * len(prompts)
     was_training = model.training
     model.eval()
@@ -50,8 +79,12 @@ def generate_replies(model, tokenizer, prompts: list[str], generation: dict, bat
                 cache = copy.deepcopy(prefix_cache)  # generate appends to the cache it is given
                 cache.batch_repeat_interleave(len(index))
                 kwargs["past_key_values"] = cache
+            if limits is not None:
+                row_limits = [limits[i] for i in index]
+                stops = RowStops(tokenizer, input_ids.shape[1], row_limits, stop_line)
+                kwargs |= {"stopping_criteria": StoppingCriteriaList([stops]), "max_new_tokens": max(row_limits)}
             out = model.generate(input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device),
-                                 **kwargs, **generation, pad_token_id=tokenizer.pad_token_id)  # fmt: skip
+                                 **{**generation, **kwargs}, pad_token_id=tokenizer.pad_token_id)  # fmt: skip
             texts = tokenizer.batch_decode(out[:, input_ids.shape[1] :], skip_special_tokens=True)
             for i, text in zip(index, texts):
                 replies[i] = text

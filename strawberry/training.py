@@ -12,6 +12,7 @@ from peft import LoraConfig
 from transformers import EarlyStoppingCallback, TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
+from strawberry.answer_modes import reply_limit
 from strawberry.asking import ask
 from strawberry.precision import autocast
 from strawberry.profiles import Profile
@@ -109,17 +110,20 @@ class ValAccuracyTrainer(SFTTrainer):
     stopping and best-checkpoint selection follow letter knowledge, not token likelihood."""
 
     def __init__(self, *args, val_questions: list[dict], val_shots: dict, template_kwargs: dict,
-                 generation: dict, gen_batch_size: int, precision: str, **kwargs):  # fmt: skip
+                 generation: dict, gen_batch_size: int, precision: str, val_mode: str = "direct",
+                 **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
-        self.val_questions, self.val_shots = val_questions, val_shots
+        self.val_questions, self.val_shots, self.val_mode = val_questions, val_shots, val_mode
         self.template_kwargs, self.generation, self.gen_batch_size = template_kwargs, generation, gen_batch_size
         self.precision = precision
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
         # generate() bypasses the autocast that accelerate wraps around forward, so it gets its own
         with autocast(self.precision):
+            generation = reply_limit(self.processing_class, self.val_questions, self.generation, self.val_mode)
             rows = ask(self.model, self.processing_class, self.val_questions, self.val_shots, self.template_kwargs,
-                       self.generation, self.gen_batch_size, self.args.seed, desc="val questions")  # fmt: skip
+                       generation, self.gen_batch_size, self.args.seed, desc="val questions",
+                       mode=self.val_mode)  # fmt: skip
         by_task = {t: accuracy([r for r in rows if r["meta"]["task"] == t])["accuracy"] for t in ("position", "count")}
         metrics = {f"{metric_key_prefix}_position_accuracy": by_task["position"],
                    f"{metric_key_prefix}_count_accuracy": by_task["count"],
@@ -188,4 +192,5 @@ def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, out
                    EarlyStoppingCallback(early_stopping_patience=cfg["patience"])],
         val_questions=val_questions, val_shots=shots, template_kwargs=template_kwargs,
         generation=profile.generation, gen_batch_size=cfg["gen_batch_size"], precision=precision,
+        val_mode=cfg["val_mode"],
     )  # fmt: skip

@@ -62,3 +62,24 @@ def test_legacy_tuple_cache_falls_back_to_whole_prompts():
     generation = {"do_sample": False, "max_new_tokens": 6}
     plain = generate_replies(model, tokenizer, prompts, generation, 4, 0, share_prefix=False)
     assert generate_replies(LegacyCacheModel(model), tokenizer, prompts, generation, 4, 0) == plain
+
+
+def test_row_stops_end_each_row_at_its_answer_line_or_its_own_limit():
+    """The worked mode's stop: a row that completed an "Answer: x" line, or reached its own token limit, is done;
+    a row still spelling, or whose answer line is not finished, goes on (the real Qwen3 tokenizer's tokens)."""
+    import torch
+
+    from strawberry.inference import RowStops
+    from strawberry.tokenizer import load_hf_tokenizer
+
+    tokenizer = load_hf_tokenizer(PARAMS["tokenizer"])
+    prompt = tokenizer("<|im_start|>assistant\n", add_special_tokens=False)["input_ids"]
+    replies = ["1: a\n2: d\nAnswer: d\n", "1: a\n2: d\nAnswer: d", "1: a\n2: d\n3: d\n", "1: a\n2: d\nAnswer:\n"]
+    rows = [prompt + tokenizer(r, add_special_tokens=False)["input_ids"] for r in replies]
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([r + [tokenizer.eos_token_id] * (width - len(r)) for r in rows])[:, : len(rows[2])]
+    generated = ids.shape[1] - len(prompt)
+    stops = RowStops(tokenizer, len(prompt), [99, 99, 99, 99], "Answer:")
+    assert stops(ids, None).tolist() == [True, False, False, False]
+    at_limit = RowStops(tokenizer, len(prompt), [99, 99, generated, 99], "Answer:")
+    assert at_limit(ids, None).tolist() == [True, False, True, False]
