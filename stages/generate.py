@@ -3,8 +3,14 @@
 import random
 
 from strawberry import tasks
-from strawberry.generation import control_pool, eval_records, positive_control_records, worked_control_records
-from strawberry.jsonl import read_jsonl, write_jsonl
+from strawberry.generation import (
+    control_pool,
+    coverage_records,
+    eval_records,
+    positive_control_records,
+    worked_control_records,
+)
+from strawberry.jsonl import read_jsonl, write_json, write_jsonl
 from strawberry.logs import get_logger
 from strawberry.params import load_params
 from strawberry.templates import load_separators, load_templates
@@ -16,6 +22,9 @@ CONTROL_OUT = "data/generated/format_control.jsonl"
 INDEXED_OUT = "data/generated/indexed.jsonl"
 POSITIVE_OUT = "data/generated/positive_control.jsonl"
 WORKED_OUT = "data/generated/worked_control.jsonl"
+COVERAGE_OUT = "data/generated/coverage.jsonl"  # spelling of the pieces of half the eval words (study v3, arm B/D)
+COVERAGE_CONTROL_OUT = "data/generated/coverage_control.jsonl"  # its format control, line by line (arm C)
+COVERAGE_WORDS_OUT = "data/generated/coverage_words.json"  # which eval words had their pieces spelled
 
 
 def main() -> None:
@@ -26,7 +35,7 @@ def main() -> None:
     separators = load_separators(TEMPLATES_DIR)
     log.info("templates: %s; separators: %s", {k: len(v) for k, v in templates.items()}, list(separators))
 
-    tokens = read_jsonl("data/tokens/english_tokens.jsonl")
+    tokens = all_tokens = read_jsonl("data/tokens/english_tokens.jsonl")
     if params["spelling_tokens"] is not None:  # a sample of distinct token texts, for quick runs
         texts = set(rng.sample(sorted({t["text"] for t in tokens}), params["spelling_tokens"]))
         tokens = [t for t in tokens if t["text"] in texts]
@@ -56,6 +65,15 @@ def main() -> None:
     log.info("arms: format_control %d, indexed %d, positive_control %d, worked_control %d records (%d and %d words "
              "never in val/test, nor siblings of them)", len(control), len(indexed), len(positive), len(worked),
              len({r["meta"]["word"] for r in positive}), len({r["meta"]["word"] for r in worked}))  # fmt: skip
+    coverage, covered = coverage_records(words, all_tokens, params["coverage_share"], params["coverage_forms"],
+                                         templates["spelling"], separators, params["weights"],
+                                         random.Random(params["seed"] + 5))  # fmt: skip
+    coverage_control = tasks.spelling.format_control_records(coverage, joiners, random.Random(params["seed"] + 6))
+    log.info("coverage: %d spelling records of %d pieces of %d of the %d eval words (never a whole word)",
+             len(coverage), len({r["meta"]["word"] for r in coverage}), len(covered), len(words))  # fmt: skip
+    write_jsonl(COVERAGE_OUT, coverage)
+    write_jsonl(COVERAGE_CONTROL_OUT, coverage_control)
+    write_json(COVERAGE_WORDS_OUT, {"covered": covered, "pieces": sorted({r["meta"]["word"] for r in coverage})})
     write_jsonl(SPELLING_OUT, spelling)
     write_jsonl(CONTROL_OUT, control)
     write_jsonl(INDEXED_OUT, indexed)

@@ -38,6 +38,9 @@ def main() -> None:
         "train_indexed": [indexed[i] for i in order],  # the same tokens, letters with their positions
         "train_positive_control": [positive[i] for i in positive_order[: len(order)]],  # questions, other words
         "train_worked_control": [worked[i] for i in worked_order[: len(order)]],  # worked answers, other words
+        # study v3's added parts (train.arm worked_spelling / worked_format add one pass over them)
+        "train_coverage": read_jsonl("data/generated/coverage.jsonl"),  # pieces of half the eval words
+        "train_coverage_control": read_jsonl("data/generated/coverage_control.jsonl"),  # its format control
         **split_by_family(read_jsonl("data/generated/eval.jsonl"), params["val_fraction"],
                           all_params["generate"]["family_prefix"],
                           random.Random(params["seed"] + 2)),  # its own stream: the spelling order never moves it

@@ -20,7 +20,15 @@ from strawberry.preflight import check_tokenizer, software_versions
 from strawberry.profiles import load_model, load_profile, run_precision, stage_settings
 from strawberry.prompts import chat_template_kwargs
 from strawberry.templates import load_template_file
-from strawberry.training import COMPLETE, build_trainer, finish_wandb, last_complete_checkpoint, records_needed, run_key
+from strawberry.training import (
+    COMPLETE,
+    added_steps,
+    build_trainer,
+    finish_wandb,
+    last_complete_checkpoint,
+    records_needed,
+    run_key,
+)
 
 TRAIN_FILES = {  # train.arm -> its training file (data/splits, all of the same size)
     "spelling": "data/splits/train.jsonl",
@@ -28,6 +36,12 @@ TRAIN_FILES = {  # train.arm -> its training file (data/splits, all of the same 
     "format_control": "data/splits/train_format_control.jsonl",
     "positive_control": "data/splits/train_positive_control.jsonl",
     "worked_control": "data/splits/train_worked_control.jsonl",
+}
+# study v3's mixed arms: the worked control's records (exactly those its run of train.max_steps sees) plus one pass
+# over an added part, so train.max_steps counts the worked part and the run takes the added part's steps on top
+ADDED_PARTS = {
+    "worked_spelling": ("worked_control", "data/splits/train_coverage.jsonl"),  # own-token spelling of pieces
+    "worked_format": ("worked_control", "data/splits/train_coverage_control.jsonl"),  # its format control
 }
 VAL = "data/splits/val.jsonl"
 TEMPLATES = Path("data/templates")  # the worked/spell_first forms of val questions (train.val_mode)
@@ -85,11 +99,20 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     profile = load_profile(params)
     precision = run_precision(profile)  # a GPU profile on a CPU machine stops here, before loading anything
     lora, cfg = params["lora"], stage_settings(params, profile, "train")
-    if cfg["arm"] not in TRAIN_FILES:
-        raise ValueError(f"params.yaml train.arm={cfg['arm']!r}: choose one of {', '.join(TRAIN_FILES)}")
-    train_file = TRAIN_FILES[cfg["arm"]]
+    if cfg["arm"] not in TRAIN_FILES | ADDED_PARTS:
+        raise ValueError(f"params.yaml train.arm={cfg['arm']!r}: choose one of {', '.join(TRAIN_FILES | ADDED_PARTS)}")
+    main_arm, added_file = ADDED_PARTS.get(cfg["arm"], (cfg["arm"], None))
+    train_file = TRAIN_FILES[main_arm]
+    train = records_needed(read_jsonl(train_file), cfg)
+    if added_file:
+        added = read_jsonl(added_file)
+        train += added
+        cfg = {**cfg, "max_steps": cfg["max_steps"] + added_steps(len(added), cfg)}
+        log.info("arm %s: %d %s records and one pass over %s (%d records): %d steps", cfg["arm"],
+                 len(train) - len(added), main_arm, added_file, len(added), cfg["max_steps"])  # fmt: skip
 
-    output_dir = CHECKPOINTS / run_key(profile, lora, cfg, files=[train_file, VAL])
+    files = [train_file, VAL, *([added_file] if added_file else [])]
+    output_dir = CHECKPOINTS / run_key(profile, lora, cfg, files=files)
     resume = last_complete_checkpoint(output_dir)
     log.info(
         "profile %s, arm %s, precision %s; %s",
@@ -105,7 +128,6 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     model, tokenizer = load_model(profile, for_training=True)
     check_tokenizer(profile, tokenizer)  # before any step: the data must spell this model's vocabulary
     template_kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
-    train = records_needed(read_jsonl(train_file), cfg)
     val = read_jsonl(VAL)
     shots = pick_shots(val, cfg["val_shots"], cfg["seed"])
     shot_words = {r["meta"]["word"] for rows in shots.values() for r in rows}

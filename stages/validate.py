@@ -13,6 +13,7 @@ from strawberry.validation import (
     indexed_problem,
     validate,
     validate_control_arm,
+    validate_coverage,
     validate_mirror,
 )
 
@@ -41,6 +42,10 @@ def main() -> None:
     for arm, tasks in controls.items():
         validate_control_arm(Path(f"data/generated/{arm}.jsonl"), Path("data/generated/eval.jsonl"),
                              report.records[str(spelling)], joiners, report, arm, tasks, prefix)  # fmt: skip
+    coverage = Path("data/generated/coverage.jsonl")
+    english = {t["text"] for t in read_jsonl("data/tokens/english_tokens.jsonl")}
+    validate_coverage(coverage, Path("data/generated/eval.jsonl"), english, joiners, report)
+    validate_mirror(coverage, Path("data/generated/coverage_control.jsonl"), joiners, report, control_problem)
     write_json(REPORT_OUT, report.as_json(shown))
     if report.errors:
         for error in report.errors[:shown]:

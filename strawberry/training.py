@@ -89,6 +89,11 @@ def records_needed(records: list[dict], cfg: dict) -> list[dict]:
     return random.Random(cfg["seed"]).sample(records, n)
 
 
+def added_steps(n_records: int, cfg: dict) -> int:
+    """Steps of one pass over n added records at the run's batch (a mixed arm's added part)."""
+    return -(-n_records // (cfg["batch_size"] * cfg["grad_accum"]))
+
+
 class SaveSnapshots(TrainerCallback):
     """Keeps the adapter at fixed steps (train.snapshot_steps), whatever val says: a dose-response curve over
     training length reads these, not the selected best checkpoint. They go beside the checkpoints, so a run that

@@ -127,6 +127,24 @@ def validate_control_arm(path: Path, eval_path: Path, n_expected: int, joiners: 
             report.fail(path, line, found)
 
 
+def validate_coverage(path: Path, eval_path: Path, english: set[str], joiners: dict[str, str],
+                      report: Report) -> None:  # fmt: skip
+    """The coverage set: spelling records (right outputs) of English tokens, none of which is a val/test word (the
+    pieces of those words are spelled, the words never whole)."""
+    eval_words = {r["meta"]["word"].lower() for _, r in iter_jsonl(eval_path)}
+    rows = list(iter_jsonl(path))
+    report.records[str(path)] = len(rows)
+    for (line, record), error in zip(rows, schema_errors([r for _, r in rows])):
+        found = check_record(record, error, joiners, ("spelling",))
+        word = record["meta"]["word"]
+        if not found and word.lower() in eval_words:
+            found = f"coverage spells the val/test word {word!r} whole: only its pieces may be spelled"
+        if not found and word not in english:
+            found = f"coverage spells {word!r}, which is no English token of the vocabulary"
+        if found:
+            report.fail(path, line, found)
+
+
 def validate(
     spelling_path: Path,
     eval_path: Path,

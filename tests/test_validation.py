@@ -160,3 +160,48 @@ def test_count_questions_whose_letter_predicts_the_count_are_refused(tmp_path, q
         shortcut = [e for e in report.errors if "the asked letter predicts the true count" in e]
         assert bool(shortcut) == refused, (letters, report.errors[:3])
     assert not shortcut and not report.errors
+
+
+def test_coverage_spells_pieces_of_half_the_words_and_never_a_whole_word(tmp_path, qwen3_tokenizer, data):
+    """The coverage set (study v3): the real pieces of a random half of the eval words, each in 2 forms; validate
+    passes it and its format control, and refuses a whole val/test word or a non-token, naming file and line."""
+    from strawberry.generation import coverage_records
+    from strawberry.tasks.spelling import format_control_records
+    from strawberry.validation import Report, control_problem, validate_coverage, validate_mirror
+
+    tokens, _, questions, joiners = data
+    words = list({q["meta"]["word"]: {"word": q["meta"]["word"], "token_split": q["meta"]["token_split"]}
+                  for q in questions}.values())  # fmt: skip
+    templates, separators = load_templates(TEMPLATES), load_separators(TEMPLATES)
+    records, covered = coverage_records(words, tokens, 0.5, 2, templates["spelling"], separators, {},
+                                        random.Random(0))  # fmt: skip
+    assert len(covered) == len(words) // 2
+    pieces = {p for w in words if w["word"] in covered for p in w["token_split"] if len(p) > 1}
+    assert {r["meta"]["word"] for r in records} == pieces
+    assert len(records) == 2 * len(pieces)
+    by_piece = {}
+    for r in records:
+        by_piece.setdefault(r["meta"]["word"], set()).add((r["meta"]["template_id"], r["meta"]["separator"]))
+    assert all(len(forms) == 2 for forms in by_piece.values())  # two different forms of each piece
+    assert not {r["meta"]["word"] for r in records} & {w["word"] for w in words}
+
+    path, eval_path, control_path = tmp_path / "coverage.jsonl", tmp_path / "eval.jsonl", tmp_path / "control.jsonl"
+    write_jsonl(eval_path, questions)
+    write_jsonl(path, records)
+    write_jsonl(control_path, format_control_records(records, joiners, random.Random(1)))
+    english = {t["text"] for t in tokens}
+    clean = Report()
+    validate_coverage(path, eval_path, english, joiners, clean)
+    validate_mirror(path, control_path, joiners, clean, control_problem)
+    assert clean.errors == []
+
+    whole = covered[0]
+    bad = edited(records, 1, meta_word=whole, meta_length=len(whole),
+                 instruction=records[1]["instruction"].replace(f"'{records[1]['meta']['word']}'", f"'{whole}'"))
+    bad[1]["output"] = joiners[bad[1]["meta"]["separator"]].join(
+        reversed(whole) if bad[1]["meta"]["direction"] == "reverse" else whole)
+    write_jsonl(path, bad)
+    report = Report()
+    validate_coverage(path, eval_path, english, joiners, report)
+    assert len(report.errors) == 1 and f"coverage.jsonl:2: coverage spells the val/test word {whole!r}" in \
+        report.errors[0], report.errors  # fmt: skip
