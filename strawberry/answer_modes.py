@@ -20,6 +20,7 @@ from strawberry.templates import Template
 
 MODES = ("direct", "spell_first", "worked")
 MODE_TASKS = ("position", "count")  # what spell_first and worked ask (length is a side task)
+UNSEEN_PREFIX = "unseen."  # template ids of the wordings of data/benchmarks/unseen.yaml
 WORKED_MARGIN = 8  # tokens a reply may run past its expected length (another wording of the answer line)
 ANSWER_LINE = re.compile(r"^\s*Answer:\s*(.*?)\s*$", re.IGNORECASE)
 
@@ -56,8 +57,11 @@ REPLIES = {"spell_first": spelled_reply, "worked": worked_reply}  # a worked exa
 
 
 def as_mode(record: dict, templates: dict[str, Template], mode: str, worked: bool = False) -> dict:
-    """The same question asked in `mode` (output: the answer; for a worked example, the whole reply)."""
+    """The same question asked in `mode` (output: the answer; for a worked example, the whole reply). A question in
+    an unseen wording (asking.reworded) is asked as written: only its reading follows the mode."""
     meta = record["meta"]
+    if meta["template_id"].startswith(UNSEEN_PREFIX) and not worked:
+        return record
     template = sibling(record, templates, mode)
     values = {"word": meta["word"], "letter": meta.get("letter"), "n": meta.get("position"),
               "ordinal": ordinal(meta["position"]) if meta.get("position") else None}  # fmt: skip

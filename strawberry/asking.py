@@ -5,11 +5,11 @@ train's validation."""
 import random
 from collections import defaultdict
 
-from strawberry.answer_modes import read_reply, reply_limits
+from strawberry.answer_modes import UNSEEN_PREFIX, read_reply, reply_limits
 from strawberry.inference import generate_replies
 from strawberry.prompts import render_prompt
 from strawberry.tasks import EVAL_TASKS, question_class
-from strawberry.tasks.common import equal_quota
+from strawberry.tasks.common import equal_quota, ordinal
 
 
 def pick_shots(val: list[dict], k: int, seed: int) -> dict[str, list[dict]]:
@@ -53,6 +53,32 @@ def sample_per_task(records: list[dict], n_per_task: int | dict[str, int | None]
             strata[question_class(task, r["meta"], r["output"])].append(r)
         quota = equal_quota({c: len(v) for c, v in sorted(strata.items(), key=lambda kv: str(kv[0]))}, n)
         out += [r for c, n in quota.items() for r in rng.sample(strata[c], n)]
+    return out
+
+
+def reworded(questions: list[dict], wordings: dict[str, list[str]], n_per_task: int) -> list[dict]:
+    """n questions of each task of `wordings` (position, count), evenly spaced over the task's questions (so over
+    their classes), in wordings never used in training, val or worked examples, in turn (template id
+    "unseen.<task>.<i>"): same word, letter and answer."""
+    out = []
+    for task, texts in wordings.items():
+        mine = [q for q in questions if q["meta"]["task"] == task]
+        mine = mine[:: max(1, len(mine) // n_per_task)][:n_per_task]
+        for i, q in enumerate(mine):
+            meta = q["meta"]
+            text = texts[i % len(texts)].format(
+                word=meta["word"],
+                letter=meta.get("letter"),
+                n=meta.get("position"),
+                ordinal=ordinal(meta["position"]) if meta.get("position") else None,
+            )
+            out.append(
+                {
+                    **q,
+                    "instruction": text,
+                    "meta": {**meta, "template_id": f"{UNSEEN_PREFIX}{task}.{i % len(texts) + 1}"},
+                }
+            )
     return out
 
 

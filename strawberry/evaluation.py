@@ -4,8 +4,10 @@ experiment) share, so both ask exactly the same way."""
 
 from pathlib import Path
 
+import yaml
+
 from strawberry.answer_modes import in_mode, mode_templates, reply_limit
-from strawberry.asking import ask, sample_per_task, shot_draws
+from strawberry.asking import ask, reworded, sample_per_task, shot_draws
 from strawberry.jsonl import read_jsonl
 from strawberry.logs import get_logger
 from strawberry.profiles import Profile
@@ -14,6 +16,7 @@ from strawberry.validation import check_record, schema_errors
 
 TEST = "data/splits/test.jsonl"
 VAL = "data/splits/val.jsonl"
+UNSEEN = "data/benchmarks/unseen.yaml"  # wordings asked as written (evaluate.unseen_per_task)
 BASE_PREDICTIONS = "eval/base_predictions.jsonl"  # evaluate_base writes, evaluate reads
 TEMPLATES = "data/templates"  # the spell_first templates, and the separators extra files are checked with
 
@@ -34,6 +37,8 @@ def question_sets(cfg: dict) -> dict[str, list[dict]]:
     given) and the extra files."""
     sets = {"test": sample_per_task(read_jsonl(TEST), cfg["questions_per_task"], cfg["seed"],
                                     classes=cfg.get("classes"))}  # fmt: skip
+    if cfg.get("unseen_per_task"):  # test questions reworded: wordings no training, val or worked example used
+        sets["unseen"] = reworded(sets["test"], yaml.safe_load(Path(UNSEEN).read_text()), cfg["unseen_per_task"])
     return sets | {name: load_extra(name, path) for name, path in cfg["extra"].items()}
 
 

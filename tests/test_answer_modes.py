@@ -99,3 +99,26 @@ def test_worked_questions_are_asked_and_read_by_a_real_model(questions):
         assert r["lenient"] == read_reply(r["meta"]["task"], r["reply"], "worked").lenient
     prompt = render_prompt(tokenizer, asked[0], draws[0][asked[0]["meta"]["task"]], kwargs)
     assert worked_reply(shots[0][asked[0]["meta"]["task"]][0]) in prompt and "enable_thinking" not in prompt
+
+
+def test_unseen_wordings_are_asked_as_written_in_every_mode(questions):
+    """Reworded test questions keep word, letter and answer, spread over the classes, carry an unseen template id,
+    and no answer mode swaps their wording for a trained template."""
+    import yaml
+
+    from strawberry.asking import reworded
+
+    rows, by_mode = questions
+    wordings = yaml.safe_load((ROOT / "data" / "benchmarks" / "unseen.yaml").read_text())
+    asked = reworded(rows, wordings, 4)
+    assert [q["meta"]["task"] for q in asked] == ["position"] * 4 + ["count"] * 4
+    trained = {t.instruction for t in by_mode.values()} | {r["instruction"] for r in rows}
+    for q in asked:
+        source = next(r for r in rows if r["meta"] == {**q["meta"], "template_id": r["meta"]["template_id"]})
+        assert q["output"] == source["output"] and q["meta"]["template_id"].startswith("unseen.")
+        assert q["instruction"] not in trained and q["meta"]["word"] in q["instruction"]
+    assert "How many r's in strawberry?" == wordings["count"][0].format(letter="r", word="strawberry")
+    for mode in ("spell_first", "worked"):
+        again, _ = in_mode(asked, [], mode, by_mode)
+        assert [q["instruction"] for q in again] == [q["instruction"] for q in asked]
+    assert len({q["meta"]["word"] for q in asked if q["meta"]["task"] == "position"}) > 1
