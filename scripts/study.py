@@ -17,16 +17,21 @@ model's answers come from evaluate_base once; every run reuses them.
 """
 
 import argparse
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from strawberry.cells import cell_index, grid_cells, pull_cells, run_cell, study_cells
-from strawberry.jsonl import write_atomic
+from strawberry.jsonl import read_jsonl, write_atomic
 from strawberry.params import load_params
-from strawberry.study import ARMS, DOSE_FACTOR
+from strawberry.study import ARMS, DOSE_FACTOR, EXPORTS
+from strawberry.study.calibration import CALIBRATION_PREFIX, render_calibration
 from strawberry.study.page import render_page
 from strawberry.study.runs import exp_show_runs, export_run, exported, load_exports
+
+VAL = "data/splits/val.jsonl"  # the letter-only rules are fitted on val
 
 
 def planned_cells(args: argparse.Namespace) -> list:
@@ -44,11 +49,14 @@ def run_study(args: argparse.Namespace) -> None:
             print(f"[{i}/{len(todo)}] {name}: already exported to {exported(name)}, skipped", flush=True)
             continue
         print(f"[{i}/{len(todo)}] {name}: dvc exp run --temp {' '.join(cell.set_args)}", flush=True)
+        wall_s = None
         if name not in {r["name"] for r in exp_show_runs()}:
             command = ["dvc", "exp", "run", "--temp", "-n", name, *cell.set_args]
+            start = time.monotonic()
             if subprocess.run(command).returncode != 0:
                 sys.exit(f"{name} failed; the experiments before it are kept (rerun to resume)")
-        print(f"[{i}/{len(todo)}] {name}: exported to {export_run(name)} (commit it)", flush=True)
+            wall_s = round(time.monotonic() - start)
+        print(f"[{i}/{len(todo)}] {name}: exported to {export_run(name, wall_s)} (commit it)", flush=True)
 
 
 def list_cells(args: argparse.Namespace) -> None:
@@ -81,12 +89,23 @@ def report_study(args: argparse.Namespace) -> None:
     print(f"wrote {args.out} ({len(exports)} runs)")
 
 
+def calibration(args: argparse.Namespace) -> None:
+    exports = [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"{CALIBRATION_PREFIX}*.json"))]
+    if not exports:
+        sys.exit(f"no calibration exports ({EXPORTS}/{CALIBRATION_PREFIX}*.json): run "
+                 "`python -m scripts.study run --grid grids/v3-calibration.yaml`")  # fmt: skip
+    page = render_calibration(exports, read_jsonl(VAL), args.out.parent / "study" / "v3-gate.png")
+    write_atomic(args.out, page)
+    print(f"wrote {args.out} ({len(exports)} calibration runs)")
+
+
 COMMANDS = {
     "run": (run_study, "run the planned experiments here, one after another (skips those already exported)"),
     "cells": (list_cells, "list the cells: index, experiment name, -S overrides"),
     "cell": (one_cell, "run one cell (--index or $CELL_INDEX) and push it to the remotes; done cells exit at once"),
     "pull": (pull, "fetch every finished cell from the remotes and export it to metrics/study/"),
     "report": (report_study, "aggregate the exports into a page"),
+    "calibration": (calibration, "study v3 step 1: the gate page (docs/study-v3.md) from the calibration exports"),
 }
 
 
@@ -107,6 +126,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.add_argument("--git-remote", default="origin", help="the git remote that holds the cells' experiments")
     sub.choices["cell"].add_argument("--index", type=int, help="the cell to run (default: $CELL_INDEX)")
     sub.choices["report"].add_argument("--out", type=Path, default=Path("docs/study.md"))
+    sub.choices["calibration"].add_argument("--out", type=Path, default=Path("docs/study-v3.md"))
     return parser.parse_args(argv)
 
 

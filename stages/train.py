@@ -107,7 +107,10 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     if added_file:
         added = read_jsonl(added_file)
         train += added
-        cfg = {**cfg, "max_steps": cfg["max_steps"] + added_steps(len(added), cfg)}
+        total = cfg["max_steps"] + added_steps(len(added), cfg)
+        # a run validated only at its end (eval_steps = max_steps, as the study's) stays so at the new length
+        at_end = {k: total for k in ("eval_steps", "patience") if cfg[k] >= cfg["max_steps"]}
+        cfg = {**cfg, "max_steps": total, **at_end}
         log.info("arm %s: %d %s records and one pass over %s (%d records): %d steps", cfg["arm"],
                  len(train) - len(added), main_arm, added_file, len(added), cfg["max_steps"])  # fmt: skip
 

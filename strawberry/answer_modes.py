@@ -102,6 +102,15 @@ def read_reply(task: str, reply: str, mode: str) -> ParsedAnswer:
     return ParsedAnswer(parsed.strict if len(lines) >= 2 else None, parsed.lenient)
 
 
+NUMBERED_LETTER = re.compile(r"^\s*\d+\s*[:.)]\s*([A-Za-z])\b")
+
+
+def worked_spelling(reply: str) -> str:
+    """The letters a worked reply spelled, in order ("1: a" lines; a mechanism diagnostic: did the reply spell the
+    word right?)."""
+    return "".join(m.group(1).lower() for line in reply.splitlines() if (m := NUMBERED_LETTER.match(line)))
+
+
 def reply_limits(tokenizer, questions: list[dict], mode: str) -> list[int] | None:
     """worked: each question's own reply limit, from its worked reply in this tokenizer's tokens (a 10-letter word's
     position reply is about half a 20-letter word's count reply); other modes: None (one limit for all)."""

@@ -6,6 +6,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from strawberry.answer_modes import worked_spelling
 from strawberry.jsonl import write_atomic
 from strawberry.study import ARMS, EXPORTS, PREFIX
 from strawberry.tasks import HEADLINE_TASKS, is_hard
@@ -84,28 +85,43 @@ def exported(name: str) -> Path:
     return EXPORTS / f"{name}.json"
 
 
-def outcomes(rows: list[dict]) -> dict[str, dict[str, list]]:
+ASKED = ("letter", "length", "position", "position_category")  # the meta a letter-only rule reads
+AVERAGED = ("correct", "strict", "answered")  # per question: the mean over its samples (one reply when greedy)
+
+
+def outcomes(rows: list[dict], set_name: str = "test") -> dict[str, dict[str, list]]:
     """setting -> columns over the test questions in asked order (greedy, or each question's sampled mean): task,
-    word, hard, correct (lenient), strict. The same questions in the same order in every run of a profile."""
+    word, hard, expected, asked (what a letter-only rule sees: count's letter; position's word length, position and
+    its class), correct (lenient), strict, answered (a reply with an answer: the format rate), spelled (a worked
+    reply spelled the word right; None in other modes). The same questions in the same order in every run of a
+    profile."""
     sampled = any(r.get("decoding") == "sampled" for r in rows)
     groups: dict[str, dict[str, list]] = {}
     for r in rows:
-        if r["set"] != "test" or r.get("decoding", "greedy") != ("sampled" if sampled else "greedy"):
+        if r["set"] != set_name or r.get("decoding", "greedy") != ("sampled" if sampled else "greedy"):
             continue
         if r["meta"]["task"] not in HEADLINE_TASKS:
             continue
-        cols = groups.setdefault(r["setting"], {"task": [], "word": [], "hard": [], "correct": [], "strict": []})
+        cols = groups.setdefault(r["setting"], {k: [] for k in ("task", "word", "hard", "expected", "asked",
+                                                                *AVERAGED, "spelled")})  # fmt: skip
         if r.get("sample", 0) == 0:
             cols["task"].append(r["meta"]["task"])
             cols["word"].append(r["meta"]["word"])
+            cols["expected"].append(r["expected"])
+            cols["asked"].append({k: r["meta"].get(k) for k in ASKED})
             cols["hard"].append(bool(is_hard(r["meta"]["task"], r["meta"], r["expected"])))
-            cols["correct"].append([])
-            cols["strict"].append([])
+            cols["spelled"].append([] if r.get("mode") == "worked" else None)
+            for k in AVERAGED:
+                cols[k].append([])
         cols["correct"][-1].append(r["correct"])
         cols["strict"][-1].append(r["correct_strict"])
+        cols["answered"][-1].append(r["lenient"] is not None)
+        if cols["spelled"][-1] is not None:
+            cols["spelled"][-1].append(worked_spelling(r["reply"]) == r["meta"]["word"].lower())
     for cols in groups.values():
-        cols["correct"] = [sum(v) / len(v) for v in cols["correct"]]
-        cols["strict"] = [sum(v) / len(v) for v in cols["strict"]]
+        for k in AVERAGED:
+            cols[k] = [sum(v) / len(v) for v in cols[k]]
+        cols["spelled"] = [None if v is None else sum(v) / len(v) for v in cols["spelled"]]
     return groups
 
 
@@ -130,9 +146,10 @@ def load_rev(path: str, rev: str) -> str:
         return f.read()
 
 
-def export_run(name: str) -> Path:
+def export_run(name: str, wall_s: float | None = None) -> Path:
     """One finished experiment, as `dvc exp show` and its outputs give it, in a file that git keeps: params,
-    headline, test details, the val curve and every test question's outcome (tuned, base, and each snapshot)."""
+    headline, test details, the val curve and every test question's outcome (tuned, base, and each snapshot; the
+    unseen wordings' too, when asked), and the run's wall time when the caller measured it."""
     run = next(r for r in exp_show_runs() if r["name"] == name)
     rows = [json.loads(line) for line in load_rev("eval/predictions.jsonl", run["rev"]).splitlines()]
     details = json.loads(load_rev("metrics/eval_details.json", run["rev"]))
@@ -146,6 +163,8 @@ def export_run(name: str) -> Path:
         "val_curve": [[step, acc] for step, acc in zip(curve["step"], curve["val_accuracy"])],
         "tuned": outcomes([r for r in rows if r["model"] == "tuned"]),
         "base": outcomes([r for r in rows if r["model"] == "base"]),
+        "wall_s": wall_s,
+        "unseen": {m: outcomes([r for r in rows if r["model"] == m], "unseen") for m in ("base", "tuned")},
         "snapshots": {str(step): {"headline": s["headline"],
                                   "tuned": outcomes([r for r in snapshot_rows if r["step"] == int(step)])}
                       for step, s in details.get("snapshots", {}).items()},

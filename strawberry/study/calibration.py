@@ -1,0 +1,174 @@
+"""Study v3, step 1: the calibration gate (docs/study-v3-plan.md). Can this setup teach a letter skill at all? The
+worked control, tuned, answers in the worked mode 0-shot; base answers the same questions 3-shot (worked examples);
+a recipe passes when it beats base by GATE_DIFF or more, with p < GATE_P, on hard position and on count, on every
+seed. `gate_rows` computes each cell and step, `render_calibration` the page docs/study-v3.md and its figure."""
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, cluster_bootstrap, subset
+from strawberry.tasks import shortcuts, strategies
+
+GATE_DIFF, GATE_P = 0.10, 0.01
+TUNED_SETTING, BASE_SETTING = "worked_0shot", "worked_3shot"  # the settings the gate compares
+SHORTCUT_CEILING = 0.30  # a measure decides only if no constant answer or letter-only rule scores above this
+CALIBRATION_PREFIX = "grid-v3cal-"  # experiment and export names of grids/v3-calibration.yaml
+
+
+def measure(task: str) -> str:
+    return "hard position" if DECIDING_HARD_ONLY[task] else "count"
+
+
+def points(export: dict) -> dict[int, dict]:
+    """steps -> the tuned outcome columns at that step: the run's end and each kept snapshot."""
+    found = {int(step): snap["tuned"] for step, snap in export["snapshots"].items()}
+    return found | {export["params"]["train.max_steps"]: export["tuned"]}
+
+
+def gate_rows(exports: list[dict]) -> list[dict]:
+    """One row per run and step: the recipe (learning rate, rank, steps), seed, and per deciding measure the tuned
+    and base accuracy, their difference with its 95% interval and p (cluster bootstrap over words), whether the
+    row passes the gate."""
+    rows = []
+    for export in exports:
+        base = export["base"][BASE_SETTING]
+        for steps, tuned in sorted(points(export).items()):
+            row = {"name": export["name"], "lr": export["params"]["train.learning_rate"],
+                   "r": export["params"]["lora.r"], "seed": export["seed"], "steps": steps}  # fmt: skip
+            for task, hard in DECIDING_HARD_ONLY.items():
+                test = cluster_bootstrap([tuned[TUNED_SETTING]], [base], task, hard)
+                row[task] = test | {"tuned": accuracy_of(tuned[TUNED_SETTING], task, hard),
+                                    "base": accuracy_of(base, task, hard)}  # fmt: skip
+            row["passes"] = all(row[t]["diff"] >= GATE_DIFF and row[t]["p"] < GATE_P for t in DECIDING_HARD_ONLY)
+            row["diagnostics"] = diagnostics(tuned, base)
+            rows.append(row)
+    return rows
+
+
+def diagnostics(tuned: dict, base: dict) -> dict:
+    """Not deciding: the format rate (a reply with an answer line) and how often the worked reply spelled the word
+    right, tuned 0-shot and base 3-shot, over the deciding questions."""
+    out = {}
+    for name, cols in (("tuned", tuned[TUNED_SETTING]), ("base", base)):
+        spelled = [s for s in cols.get("spelled", []) if s is not None]
+        out[name] = {"answered": float(np.mean(cols["answered"])) if "answered" in cols else None,
+                     "spelled": float(np.mean(spelled)) if spelled else None}  # fmt: skip
+    return out
+
+
+def passing_recipes(rows: list[dict], seeds_needed: int = 3) -> list[tuple]:
+    """(lr, r, steps) of every recipe that passed on `seeds_needed` seeds and failed on none, cheapest first (fewest
+    steps, then lowest rank, then lowest learning rate)."""
+    by_recipe = defaultdict(list)
+    for row in rows:
+        by_recipe[(row["lr"], row["r"], row["steps"])].append(row["passes"])
+    passed = [k for k, v in by_recipe.items() if len(v) >= seeds_needed and all(v)]
+    return sorted(passed, key=lambda k: (k[2], k[1], k[0]))
+
+
+def shortcut_levels(exports: list[dict], val: list[dict]) -> dict[str, float]:
+    """The best constant answer or letter-only rule (fitted on `val`) on each deciding measure's questions: for
+    hard position the first and last letter score 0 by definition, so the letter-only rule (the usual letter at
+    this word length and position) and a random letter of the word are what is left."""
+    levels = {}
+    cols = exports[0]["base"][BASE_SETTING]
+    for task, hard in DECIDING_HARD_ONLY.items():
+        mask = subset(cols, task, hard)
+        questions = [{"meta": {**asked, "task": task, "word": word}, "output": expected}
+                     for asked, word, expected, keep in zip(cols["asked"], cols["word"], cols["expected"], mask)
+                     if keep]  # fmt: skip
+        rules = strategies(task, questions) | shortcuts(task, [q for q in val if q["meta"]["task"] == task], questions)
+        levels[task] = max(rules.values())
+    return levels
+
+
+def fmt(value: float | None) -> str:
+    return "—" if value is None or value != value else f"{value:.3f}"
+
+
+def render_calibration(exports: list[dict], val: list[dict], figure: Path) -> str:
+    """docs/study-v3.md: the calibration grid so far, the gate's verdict and the shortcut levels (fitted on val)."""
+    rows = gate_rows(exports)
+    levels = shortcut_levels(exports, val)
+    passed = passing_recipes(rows)
+    seed_passes = [r for r in rows if r["passes"]]
+    lines = ["# Study v3: the calibration gate (step 1)", "",
+             "Generated by `python -m scripts.study calibration` from `metrics/study/grid-v3cal-*.json` (each a "
+             "`dvc exp run` of `grids/v3-calibration.yaml`). The plan and the rule, fixed before the runs: "
+             "[study-v3-plan.md](study-v3-plan.md).", "",
+             f"Gate: the worked control (tuned, worked mode, 0-shot) beats base (worked mode, 3-shot) by "
+             f"**{GATE_DIFF:+.2f} or more with p < {GATE_P}** on hard position and on count, on 3 seeds. "
+             "Differences are on the same questions; intervals and p from the cluster bootstrap over words.", "",
+             "Shortcut level of each measure (the best constant answer or letter-only rule fitted on val; a measure "
+             f"decides only at {SHORTCUT_CEILING:.2f} or below): "
+             + ", ".join(f"{measure(t)} {fmt(v)}" for t, v in levels.items()) + ".", "",
+             "| learning rate | LoRA r | steps | seed | hard position: tuned / base | diff [95% CI], p "
+             "| count: tuned / base | diff [95% CI], p | passes |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in rows:
+        cells = [f"{r['lr']:g}", str(r["r"]), str(r["steps"]), str(r["seed"])]
+        for task in DECIDING_HARD_ONLY:
+            t = r[task]
+            cells += [f"{t['tuned']:.3f} / {t['base']:.3f}",
+                      f"{t['diff']:+.3f} [{t['low']:+.3f}, {t['high']:+.3f}], p {t['p']:.4f}"]  # fmt: skip
+        cells.append("yes" if r["passes"] else "no")
+        lines.append("| " + " | ".join(cells) + " |")
+    n_q = {t: rows[0][t]["n_questions"] for t in DECIDING_HARD_ONLY} if rows else {}
+    lines += ["", "Questions per measure: " + ", ".join(f"{measure(t)} {n}" for t, n in n_q.items()) + ".", ""]
+    lines += ["## Verdict so far", ""]
+    if passed:
+        lr, r, steps = passed[0]
+        lines.append(f"The gate is passed: the cheapest recipe that passed on 3 seeds is learning rate {lr:g}, LoRA "
+                     f"r {r}, {steps} steps. The arms run at it.")  # fmt: skip
+    elif seed_passes:
+        lines.append(f"{len(seed_passes)} cell(s) passed on seed 1; the gate needs seeds 2 and 3 of the cheapest "
+                     "of them before the arms run.")  # fmt: skip
+    else:
+        lines.append(f"No cell has passed yet ({len(rows)} cell-steps of {len(exports)} run(s) in). If no cell of the "
+                     "grid passes, the study stops at step 1: at this scale the setup cannot teach a letter skill "
+                     "even when the skill itself is trained (reading (b)).")  # fmt: skip
+    lines += ["", "## Diagnostics (not deciding)", "",
+              "Format rate (a reply with an `Answer:` line) and how often the worked reply spelled the word right, "
+              "over the deciding questions:", "",
+              "| learning rate | LoRA r | steps | seed | tuned answered | tuned spelled right | base answered "
+              "| base spelled right |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in rows:
+        d = r["diagnostics"]
+        lines.append(f"| {r['lr']:g} | {r['r']} | {r['steps']} | {r['seed']} | {fmt(d['tuned']['answered'])} | "
+                     f"{fmt(d['tuned']['spelled'])} | {fmt(d['base']['answered'])} | {fmt(d['base']['spelled'])} |")
+    times = [(e["name"], e.get("wall_s")) for e in exports]
+    lines += ["", "Wall time per run (2 cores): " + ", ".join(
+        f"{name} {'not recorded' if s is None else f'{s / 60:.0f} min'}" for name, s in times) + ".", ""]
+    if rows:
+        plot_gate(rows, figure)
+        lines += [f"![the gate: tuned minus base per cell and step]({figure.parent.name}/{figure.name})", ""]
+    return "\n".join(lines)
+
+
+def plot_gate(rows: list[dict], path: Path) -> None:
+    """Tuned minus base on each deciding measure, per cell, over steps, with 95% intervals and the gate line."""
+    import matplotlib.pyplot as plt
+
+    from strawberry.figures import save
+
+    fig, axes = plt.subplots(1, len(DECIDING_HARD_ONLY), figsize=(10, 3.8), sharey=True)
+    for ax, task in zip(axes, DECIDING_HARD_ONLY):
+        by_cell = defaultdict(list)
+        for r in rows:
+            by_cell[(r["lr"], r["r"], r["seed"])].append(r)
+        for (lr, rank, seed), cell in sorted(by_cell.items()):
+            cell.sort(key=lambda r: r["steps"])
+            diffs = np.array([r[task]["diff"] for r in cell])
+            err = np.array([[r[task]["diff"] - r[task]["low"] for r in cell], [r[task]["high"] - r[task]["diff"]
+                                                                              for r in cell]])  # fmt: skip
+            ax.errorbar([r["steps"] for r in cell], diffs, yerr=err, marker="o", capsize=3,
+                        label=f"lr {lr:g}, r {rank}, seed {seed}")  # fmt: skip
+        ax.axhline(GATE_DIFF, color="green", linestyle="--", linewidth=1, label=f"gate {GATE_DIFF:+.2f}")
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_title(f"{measure(task)}: tuned (0-shot) − base (3-shot)")
+        ax.set_xlabel("training steps")
+    axes[0].set_ylabel("accuracy difference")
+    axes[-1].legend(fontsize=7)
+    save(fig, path)

@@ -1,0 +1,67 @@
+"""Study v3's calibration gate on outcome columns whose answer is known: a tuned model right where base is wrong
+passes, one no better than base does not, a gain on one measure only does not; recipes need every seed."""
+
+import numpy as np
+
+from strawberry.study.calibration import BASE_SETTING, TUNED_SETTING, gate_rows, passing_recipes, shortcut_levels
+
+N_WORDS = 240  # two questions per word: a middle-letter position question and a count question
+
+
+def columns(position_right: float, count_right: float, seed: int = 0) -> dict:
+    """Outcome columns (as strawberry.study.runs.outcomes writes them) with these shares right, spread at random."""
+    rng = np.random.default_rng(seed)
+    words = [f"word{i}" for i in range(N_WORDS)]
+    cols = {"task": [], "word": [], "hard": [], "expected": [], "asked": [], "correct": [], "strict": [],
+            "answered": [], "spelled": []}  # fmt: skip
+    for task, share in (("position", position_right), ("count", count_right)):
+        right = rng.permutation(np.arange(N_WORDS) < round(share * N_WORDS))
+        for word, ok in zip(words, right):
+            cols["task"].append(task)
+            cols["word"].append(word)
+            cols["hard"].append(True)
+            cols["expected"].append("e" if task == "position" else str(len(word) % 4))
+            cols["asked"].append({"letter": "e", "length": 5, "position": 3, "position_category": "middle"}
+                                 if task == "position" else {"letter": "aeio"[len(word) % 4], "length": None,
+                                                             "position": None, "position_category": None})  # fmt: skip
+            for key in ("correct", "strict", "answered", "spelled"):
+                cols[key].append(float(ok))
+    return cols
+
+
+def export(name: str, lr: float, seed: int, tuned: dict, base: dict, snapshot: dict | None = None) -> dict:
+    return {"name": name, "seed": seed, "params": {"train.learning_rate": lr, "lora.r": 8, "train.max_steps": 160},
+            "base": {BASE_SETTING: base}, "tuned": {TUNED_SETTING: tuned},
+            "snapshots": {"80": {"tuned": {TUNED_SETTING: snapshot}}} if snapshot else {}}  # fmt: skip
+
+
+def test_the_gate_needs_ten_points_on_both_measures():
+    base = columns(0.2, 0.25)
+    rows = gate_rows([export("a", 2e-3, 1, columns(0.5, 0.6, 1), base, snapshot=columns(0.25, 0.3, 2))])
+    by_steps = {r["steps"]: r for r in rows}
+    assert by_steps[160]["passes"] and by_steps[160]["position"]["diff"] > 0.25
+    assert by_steps[160]["position"]["p"] < 0.01 and by_steps[160]["position"]["base"] == 0.2
+    assert not by_steps[80]["passes"]  # +0.05 on each: below the gate
+    one_only = gate_rows([export("b", 2e-3, 1, columns(0.6, 0.25, 1), base)])[0]
+    assert one_only["position"]["diff"] > 0.3 and not one_only["passes"]  # count did not move
+
+
+def test_a_recipe_passes_on_every_seed_and_the_cheapest_comes_first():
+    base = columns(0.2, 0.25)
+    good = [export(f"g{s}", 1e-3, s, columns(0.5, 0.6, s), base, snapshot=columns(0.5, 0.6, 10 + s)) for s in (1, 2, 3)]
+    assert passing_recipes(gate_rows(good)) == [(1e-3, 8, 80), (1e-3, 8, 160)]
+    failing_seed = good[:2] + [export("g3", 1e-3, 3, columns(0.2, 0.25, 3), base)]
+    # seed 3 fails at 160 steps, and has no 80-step snapshot: 80 steps has two seeds only
+    assert passing_recipes(gate_rows(failing_seed)) == []
+    assert passing_recipes(gate_rows(good[:2])) == []  # two seeds are not three
+
+
+def test_shortcut_levels_are_measured_on_the_deciding_questions():
+    val = [{"meta": {"task": "count", "letter": "aeio"[i % 4], "word": "x"}, "output": str(i % 4)} for i in range(40)]
+    val += [{"meta": {"task": "position", "length": 5, "position": 3, "position_category": "middle", "letter": "e",
+                      "word": "x"}, "output": "e"} for _ in range(10)]  # fmt: skip
+    levels = shortcut_levels([export("a", 1e-3, 1, columns(0.5, 0.5), columns(0.2, 0.2))], val)
+    # every position question asks "e" at length 5, position 3: the letter-only rule fitted on val gets them all
+    assert levels["position"] == 1.0
+    # count: each word's letter tells its count here (expected = len % 4, letter = "aeio"[len % 4])
+    assert levels["count"] == 1.0
