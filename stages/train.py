@@ -88,6 +88,23 @@ def keep_snapshots(saved: Path, steps: list[int], tokenizer) -> None:
     write_json(SNAPSHOTS_DIR / "index.json", {"steps": kept, "asked": sorted(steps)})
 
 
+def training_set(cfg: dict) -> tuple[list[dict], dict, list[str]]:
+    """The arm's training records, the train settings they run at (a mixed arm's steps) and the files read."""
+    if cfg["arm"] not in TRAIN_FILES | ADDED_PARTS:
+        raise ValueError(f"params.yaml train.arm={cfg['arm']!r}: choose one of {', '.join(TRAIN_FILES | ADDED_PARTS)}")
+    main_arm, added_file = ADDED_PARTS.get(cfg["arm"], (cfg["arm"], None))
+    train = records_needed(read_jsonl(TRAIN_FILES[main_arm]), cfg)
+    if not added_file:
+        return train, cfg, [TRAIN_FILES[main_arm], VAL]
+    added = read_jsonl(added_file)
+    total = cfg["max_steps"] + added_steps(len(added), cfg)
+    # a run validated only at its end (eval_steps = max_steps, as the study's) stays so at the new length
+    at_end = {k: total for k in ("eval_steps", "patience") if cfg[k] >= cfg["max_steps"]}
+    get_logger("train").info("arm %s: %d %s records and one pass over %s (%d records): %d steps", cfg["arm"],
+                             len(train), main_arm, added_file, len(added), total)  # fmt: skip
+    return train + added, {**cfg, "max_steps": total, **at_end}, [TRAIN_FILES[main_arm], VAL, added_file]
+
+
 def main() -> None:
     run(load_params())
 
@@ -99,22 +116,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     profile = load_profile(params)
     precision = run_precision(profile)  # a GPU profile on a CPU machine stops here, before loading anything
     lora, cfg = params["lora"], stage_settings(params, profile, "train")
-    if cfg["arm"] not in TRAIN_FILES | ADDED_PARTS:
-        raise ValueError(f"params.yaml train.arm={cfg['arm']!r}: choose one of {', '.join(TRAIN_FILES | ADDED_PARTS)}")
-    main_arm, added_file = ADDED_PARTS.get(cfg["arm"], (cfg["arm"], None))
-    train_file = TRAIN_FILES[main_arm]
-    train = records_needed(read_jsonl(train_file), cfg)
-    if added_file:
-        added = read_jsonl(added_file)
-        train += added
-        total = cfg["max_steps"] + added_steps(len(added), cfg)
-        # a run validated only at its end (eval_steps = max_steps, as the study's) stays so at the new length
-        at_end = {k: total for k in ("eval_steps", "patience") if cfg[k] >= cfg["max_steps"]}
-        cfg = {**cfg, "max_steps": total, **at_end}
-        log.info("arm %s: %d %s records and one pass over %s (%d records): %d steps", cfg["arm"],
-                 len(train) - len(added), main_arm, added_file, len(added), cfg["max_steps"])  # fmt: skip
-
-    files = [train_file, VAL, *([added_file] if added_file else [])]
+    train, cfg, files = training_set(cfg)
     output_dir = CHECKPOINTS / run_key(profile, lora, cfg, files=files)
     resume = last_complete_checkpoint(output_dir)
     log.info(

@@ -35,3 +35,4 @@ def test_a_best_checkpoint_that_is_gone_is_left_alone(tmp_path):
     same = checkpoint(tmp_path / "b", 8, str(tmp_path / "b"))  # an existing path is not touched
     last_complete_checkpoint(tmp_path / "b")
     assert best_of(same) == str(tmp_path / "b")
+

@@ -1,0 +1,28 @@
+"""The training set of each arm: study v3's mixed arms add one pass over their added part to the worked control."""
+
+import pytest
+
+
+def test_a_mixed_arm_is_the_worked_controls_records_plus_one_pass_over_its_added_part(tmp_path, monkeypatch):
+    """train.arm worked_spelling: exactly the records the worked control's run of max_steps sees, plus every
+    coverage record once; the steps grow by the added part's batches, and a run validated at its end stays so."""
+    from stages.train import training_set
+    from strawberry.jsonl import write_jsonl
+    from strawberry.training import records_needed
+
+    monkeypatch.chdir(tmp_path)
+    worked = [{"instruction": f"w{i}", "output": "x"} for i in range(100)]
+    coverage = [{"instruction": f"c{i}", "output": "y"} for i in range(21)]
+    write_jsonl("data/splits/train_worked_control.jsonl", worked)
+    write_jsonl("data/splits/train_coverage.jsonl", coverage)
+    cfg = {"arm": "worked_control", "max_steps": 5, "batch_size": 4, "grad_accum": 1, "seed": 3, "eval_steps": 5,
+           "patience": 5}  # fmt: skip
+    alone, alone_cfg, _ = training_set(cfg)
+    mixed, mixed_cfg, files = training_set({**cfg, "arm": "worked_spelling"})
+    assert alone == records_needed(worked, cfg) and len(alone) == 20 and alone_cfg == cfg
+    assert mixed == alone + coverage and "data/splits/train_coverage.jsonl" in files
+    assert mixed_cfg["max_steps"] == 5 + 6 == mixed_cfg["eval_steps"] == mixed_cfg["patience"]  # ceil(21 / 4) = 6
+    kept = training_set({**cfg, "arm": "worked_spelling", "eval_steps": 2, "patience": 3})[1]
+    assert (kept["eval_steps"], kept["patience"]) == (2, 3)
+    with pytest.raises(ValueError, match="train.arm='spelling_b'"):
+        training_set({**cfg, "arm": "spelling_b"})
