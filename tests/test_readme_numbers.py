@@ -13,10 +13,10 @@ from tests.conftest import ROOT
 NUMBER = re.compile(r"(?<![\d.])[−+-]?\d+\.\d{3}(?![\d])")
 
 
-def study_section(readme: str) -> str:
-    """The README's study v2 section: from its heading to the next heading of the same level."""
-    match = re.search(r"^### Study v2.*?(?=^### |\Z)", readme, re.S | re.M)
-    assert match, "README.md has no '### Study v2' section"
+def study_section(readme: str, version: str = "v2") -> str:
+    """The README's section of a study: from its heading to the next heading of the same level."""
+    match = re.search(rf"^### Study {version}.*?(?=^### |\Z)", readme, re.S | re.M)
+    assert match, f"README.md has no '### Study {version}' section"
     return match.group(0)
 
 
@@ -27,6 +27,16 @@ def test_readme_study_numbers_are_on_the_study_page():
     assert stated, "the README's study section states no number"
     missing = [n for n in stated if n.replace("−", "-").lstrip("+") not in on_page]
     assert not missing, f"README study numbers not on docs/study.md: {missing}"
+
+
+def test_readme_study_v3_numbers_are_on_its_generated_page():
+    """Study v3's figures in the README come from docs/study-v3.md (python -m scripts.study calibration); before
+    that page exists the section states none."""
+    stated = NUMBER.findall(study_section((ROOT / "README.md").read_text(), "v3"))
+    page = ROOT / "docs" / "study-v3.md"
+    on_page = {n.replace("−", "-").lstrip("+") for n in NUMBER.findall(page.read_text())} if page.is_file() else set()
+    missing = [n for n in stated if n.replace("−", "-").lstrip("+") not in on_page]
+    assert not missing, f"README study v3 numbers not on docs/study-v3.md: {missing}"
 
 
 def test_the_check_finds_a_number_that_is_not_on_the_page():
