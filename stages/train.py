@@ -40,8 +40,10 @@ TRAIN_FILES = {  # train.arm -> its training file (data/splits, all of the same 
 # study v3's mixed arms: the worked control's records (exactly those its run of train.max_steps sees) plus one pass
 # over an added part, so train.max_steps counts the worked part and the run takes the added part's steps on top
 ADDED_PARTS = {
-    "worked_spelling": ("worked_control", "data/splits/train_coverage.jsonl"),  # own-token spelling of pieces
-    "worked_format": ("worked_control", "data/splits/train_coverage_control.jsonl"),  # its format control
+    "worked_spelling": ("worked_control", ["data/splits/train_coverage.jsonl"]),  # own-token spelling of pieces
+    "worked_format": ("worked_control", ["data/splits/train_coverage_control.jsonl"]),  # its format control
+    # arm D: no worked part; the coverage set and the base model's own replies (stage replay) in one pass
+    "spelling_replay": (None, ["data/splits/train_coverage.jsonl", "data/replay/replay.jsonl"]),
 }
 VAL = "data/splits/val.jsonl"
 TEMPLATES = Path("data/templates")  # the worked/spell_first forms of val questions (train.val_mode)
@@ -92,17 +94,22 @@ def training_set(cfg: dict) -> tuple[list[dict], dict, list[str]]:
     """The arm's training records, the train settings they run at (a mixed arm's steps) and the files read."""
     if cfg["arm"] not in TRAIN_FILES | ADDED_PARTS:
         raise ValueError(f"params.yaml train.arm={cfg['arm']!r}: choose one of {', '.join(TRAIN_FILES | ADDED_PARTS)}")
-    main_arm, added_file = ADDED_PARTS.get(cfg["arm"], (cfg["arm"], None))
-    train = records_needed(read_jsonl(TRAIN_FILES[main_arm]), cfg)
-    if not added_file:
-        return train, cfg, [TRAIN_FILES[main_arm], VAL]
-    added = read_jsonl(added_file)
-    total = cfg["max_steps"] + added_steps(len(added), cfg)
+    if cfg["arm"] not in ADDED_PARTS:
+        return records_needed(read_jsonl(TRAIN_FILES[cfg["arm"]]), cfg), cfg, [TRAIN_FILES[cfg["arm"]], VAL]
+    main_arm, added_files = ADDED_PARTS[cfg["arm"]]
+    train = records_needed(read_jsonl(TRAIN_FILES[main_arm]), cfg) if main_arm else []
+    added = [r for path in added_files for r in read_jsonl(path)]
+    if not added:
+        raise ValueError(f"train.arm={cfg['arm']}: {', '.join(added_files)} hold no records "
+                         "(arm spelling_replay needs replay.records > 0)")  # fmt: skip
+    worked_steps = cfg["max_steps"] if main_arm else 0
+    total = worked_steps + added_steps(len(added), cfg)
     # a run validated only at its end (eval_steps = max_steps, as the study's) stays so at the new length
     at_end = {k: total for k in ("eval_steps", "patience") if cfg[k] >= cfg["max_steps"]}
     get_logger("train").info("arm %s: %d %s records and one pass over %s (%d records): %d steps", cfg["arm"],
-                             len(train), main_arm, added_file, len(added), total)  # fmt: skip
-    return train + added, {**cfg, "max_steps": total, **at_end}, [TRAIN_FILES[main_arm], VAL, added_file]
+                             len(train), main_arm, ", ".join(added_files), len(added), total)  # fmt: skip
+    files = [*([TRAIN_FILES[main_arm]] if main_arm else []), VAL, *added_files]
+    return train + added, {**cfg, "max_steps": total, **at_end}, files
 
 
 def main() -> None:

@@ -185,7 +185,7 @@ def test_exp_show_lists_the_headline_only(repo):
 def test_model_switch_reruns_train_and_evaluate_only(repo, profile):
     set_params(repo, {"model": profile})
     status = json.loads(run(["dvc", "status", "--json"], repo).stdout)
-    assert set(status) == {"train", "evaluate_base", "evaluate"}
+    assert set(status) == {"replay", "train", "evaluate_base", "evaluate"}  # replay: instant at 0 records
     run(["git", "checkout", "params.yaml"], repo)
 
 
@@ -389,3 +389,29 @@ def test_report_takes_numbers_from_metrics(repo, tmp_path):
     )
     assert "## Question set `classic`" in text and "by_word_length.png" in text
     assert "Some wrong answers of the tuned model" in text
+
+
+def test_study_v3_arm_d_trains_on_coverage_and_the_base_models_own_replies(repo):
+    """Arm D through the real DVC: the replay stage asks the base model worked questions about other words (its
+    replies, not the answers, become records), train takes one pass over the coverage set and them, evaluate asks
+    the worked mode and the unseen wordings."""
+    import dvc.api
+
+    overrides = ["replay.records=4", "replay.shots=1", "train.arm=spelling_replay", "train.eval_steps=1000",
+                 "evaluate.worked_shots=[0]", "evaluate.unseen_per_task=2"]  # fmt: skip
+    run(["dvc", "exp", "run", "--temp", "-n", "arm-d", *[a for o in overrides for a in ("-S", o)]], repo, timeout=900)
+    row = next(r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)) if r["name"] == "arm-d")
+
+    def read(path: str) -> str:
+        return dvc.api.read(path, repo=str(repo), rev=row["rev"])
+
+    replay = [json.loads(line) for line in read("data/replay/replay.jsonl").splitlines()]
+    worked = [json.loads(line) for line in (repo / "data/splits/train_worked_control.jsonl").open()]
+    asked = [r for r in worked if r["meta"]["task"] in ("position", "count")][:4]
+    assert [r["instruction"] for r in replay] == [r["instruction"] for r in asked]
+    assert [r["output"] for r in replay] != [r["output"] for r in asked]  # the tiny model's replies, not the answers
+    coverage = (repo / "data/splits/train_coverage.jsonl").read_text().splitlines()
+    steps = json.loads(read("metrics/train.json"))["steps"]
+    assert steps == -(-(len(coverage) + 4) // TINY["train.batch_size"])  # one pass over both, no worked part
+    details = json.loads(read("metrics/eval_details.json"))
+    assert "worked_0shot" in details["settings"] and details["unseen"]["position"]["n"] == 2
