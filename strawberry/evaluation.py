@@ -18,7 +18,7 @@ TEST = "data/splits/test.jsonl"
 VAL = "data/splits/val.jsonl"
 UNSEEN = "data/benchmarks/unseen.yaml"  # wordings asked as written (evaluate.unseen_per_task)
 BASE_PREDICTIONS = "eval/base_predictions.jsonl"  # evaluate_base writes, evaluate reads
-TEMPLATES = "data/templates"  # the spell_first templates, and the separators extra files are checked with
+TEMPLATES = "data/templates"  # the spell_first and worked templates; the separators extra files are checked with
 
 
 def load_extra(name: str, path: str) -> list[dict]:

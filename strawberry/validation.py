@@ -203,10 +203,10 @@ def _check_letter_shortcut(path: Path, rows: list[dict], margin: float, report: 
         return
     rule, even = count.letter_shortcut(rows)
     if rule > even + margin:
-        by_letter: dict[str, Counter] = {}
-        for r in rows:
-            by_letter.setdefault(r["meta"]["letter"].lower(), Counter())[count.count_class(r["output"])] += 1
-        worst = sorted(by_letter.items(), key=lambda kv: -kv[1].most_common(1)[0][1] / sum(kv[1].values()))[:3]
+        def telling(item: tuple) -> float:  # the share of a letter's questions in its most frequent class
+            return item[1].most_common(1)[0][1] / sum(item[1].values())
+
+        worst = sorted(count.classes_by_letter(rows).items(), key=telling, reverse=True)[:3]
         detail = "; ".join(f"'{letter}': {dict(sorted(c.items()))}" for letter, c in worst)
         report.errors.append(f"{path}: the asked letter predicts the true count: letter -> most frequent count scores "
                              f"{rule:.3f} on the count questions, {even:.3f} if each letter's were spread evenly "

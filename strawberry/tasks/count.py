@@ -113,12 +113,18 @@ def shortcuts(fit_on: list[dict], questions: list[dict]) -> dict[str, float]:
     return {"letter_rule": sum(g == q["output"] for g, q in zip(guess, questions)) / len(questions)}
 
 
-def letter_shortcut(questions: list[dict]) -> tuple[float, float]:
-    """In-sample accuracy of the asked letter -> most frequent count rule on these questions, and what it would be
-    with every letter's questions spread evenly over the classes (ceil(n/4) right per letter)."""
+def classes_by_letter(questions: list[dict]) -> dict[str, Counter]:
+    """Asked letter -> how many of its questions fall in each true-count class."""
     by_letter: dict[str, Counter] = {}
     for q in questions:
         by_letter.setdefault(q["meta"]["letter"].lower(), Counter())[count_class(q["output"])] += 1
+    return by_letter
+
+
+def letter_shortcut(questions: list[dict]) -> tuple[float, float]:
+    """In-sample accuracy of the asked letter -> most frequent count rule on these questions, and what it would be
+    with every letter's questions spread evenly over the classes (ceil(n/4) right per letter)."""
+    by_letter = classes_by_letter(questions)
     n = sum(sum(c.values()) for c in by_letter.values())
     best = sum(c.most_common(1)[0][1] for c in by_letter.values())
     even = sum(-(-sum(c.values()) // len(CLASSES)) for c in by_letter.values())
