@@ -24,14 +24,12 @@ import time
 from pathlib import Path
 
 from strawberry.cells import cell_index, grid_cells, pull_cells, run_cell, study_cells
-from strawberry.jsonl import read_jsonl, write_atomic
+from strawberry.jsonl import write_atomic
 from strawberry.params import load_params
 from strawberry.study import ARMS, DOSE_FACTOR, EXPORTS
 from strawberry.study.calibration import CALIBRATION_PREFIX, render_calibration
 from strawberry.study.page import render_page
 from strawberry.study.runs import exp_show_runs, export_run, exported, load_exports
-
-VAL = "data/splits/val.jsonl"  # the letter-only rules are fitted on val
 
 
 def planned_cells(args: argparse.Namespace) -> list:
@@ -94,7 +92,7 @@ def calibration(args: argparse.Namespace) -> None:
     if not exports:
         sys.exit(f"no calibration exports ({EXPORTS}/{CALIBRATION_PREFIX}*.json): run "
                  "`python -m scripts.study run --grid grids/v3-calibration.yaml`")  # fmt: skip
-    page = render_calibration(exports, read_jsonl(VAL), args.out.parent / "study" / "v3-gate.png")
+    page = render_calibration(exports, args.out.parent / "study" / "v3-gate.png")
     write_atomic(args.out, page)
     print(f"wrote {args.out} ({len(exports)} calibration runs)")
 

@@ -60,8 +60,22 @@ def test_shortcut_levels_are_measured_on_the_deciding_questions():
     val = [{"meta": {"task": "count", "letter": "aeio"[i % 4], "word": "x"}, "output": str(i % 4)} for i in range(40)]
     val += [{"meta": {"task": "position", "length": 5, "position": 3, "position_category": "middle", "letter": "e",
                       "word": "x"}, "output": "e"} for _ in range(10)]  # fmt: skip
-    levels = shortcut_levels([export("a", 1e-3, 1, columns(0.5, 0.5), columns(0.2, 0.2))], val)
+    levels = shortcut_levels(export("a", 1e-3, 1, columns(0.5, 0.5), columns(0.2, 0.2)), val)
     # every position question asks "e" at length 5, position 3: the letter-only rule fitted on val gets them all
     assert levels["position"] == 1.0
     # count: each word's letter tells its count here (expected = len % 4, letter = "aeio"[len % 4])
     assert levels["count"] == 1.0
+
+
+def test_the_page_shows_every_cell_step_and_the_verdict(tmp_path):
+    from strawberry.study.calibration import render_calibration
+
+    base = columns(0.2, 0.25)
+    runs = [export("grid-v3cal-a", 2e-3, 1, columns(0.5, 0.6, 1), base, snapshot=columns(0.22, 0.3, 2)) |
+            {"shortcut_levels": {"position": 0.12, "count": 0.235}, "wall_s": 7200}]  # fmt: skip
+    page = render_calibration(runs, tmp_path / "study" / "v3-gate.png")
+    table = [line for line in page.splitlines() if line.startswith("| 0.002 | 8 |")]
+    assert len(table) == 4  # 80 and 160 steps, in the gate table and in the diagnostics table
+    assert "| 0.002 | 8 | 160 | 1 | 0.500 / 0.200 |" in page and page.count("| yes |") == 1
+    assert "hard position 0.120, count 0.235" in page and "grid-v3cal-a 120 min" in page
+    assert "1 cell(s) passed on seed 1" in page and (tmp_path / "study" / "v3-gate.png").stat().st_size > 10_000

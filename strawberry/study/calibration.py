@@ -68,12 +68,13 @@ def passing_recipes(rows: list[dict], seeds_needed: int = 3) -> list[tuple]:
     return sorted(passed, key=lambda k: (k[2], k[1], k[0]))
 
 
-def shortcut_levels(exports: list[dict], val: list[dict]) -> dict[str, float]:
-    """The best constant answer or letter-only rule (fitted on `val`) on each deciding measure's questions: for
-    hard position the first and last letter score 0 by definition, so the letter-only rule (the usual letter at
-    this word length and position) and a random letter of the word are what is left."""
+def shortcut_levels(export: dict, val: list[dict]) -> dict[str, float]:
+    """The best constant answer or letter-only rule (fitted on `val`) on each deciding measure's questions of a run
+    (export_run stores it, so the page needs no data): for hard position the first and last letter score 0 by
+    definition, so the letter-only rule (the usual letter at this word length and position) and a random letter of
+    the word are what is left."""
     levels = {}
-    cols = exports[0]["base"][BASE_SETTING]
+    cols = export["base"][BASE_SETTING]
     for task, hard in DECIDING_HARD_ONLY.items():
         mask = subset(cols, task, hard)
         questions = [{"meta": {**asked, "task": task, "word": word}, "output": expected}
@@ -88,10 +89,10 @@ def fmt(value: float | None) -> str:
     return "—" if value is None or value != value else f"{value:.3f}"
 
 
-def render_calibration(exports: list[dict], val: list[dict], figure: Path) -> str:
+def render_calibration(exports: list[dict], figure: Path) -> str:
     """docs/study-v3.md: the calibration grid so far, the gate's verdict and the shortcut levels (fitted on val)."""
     rows = gate_rows(exports)
-    levels = shortcut_levels(exports, val)
+    levels = {t: max(e["shortcut_levels"][t] for e in exports) for t in DECIDING_HARD_ONLY}
     passed = passing_recipes(rows)
     seed_passes = [r for r in rows if r["passes"]]
     lines = ["# Study v3: the calibration gate (step 1)", "",

@@ -9,6 +9,7 @@ from pathlib import Path
 from strawberry.answer_modes import worked_spelling
 from strawberry.jsonl import write_atomic
 from strawberry.study import ARMS, EXPORTS, PREFIX
+from strawberry.study.calibration import BASE_SETTING, shortcut_levels
 from strawberry.tasks import HEADLINE_TASKS, is_hard
 
 
@@ -169,6 +170,9 @@ def export_run(name: str, wall_s: float | None = None) -> Path:
                                   "tuned": outcomes([r for r in snapshot_rows if r["step"] == int(step)])}
                       for step, s in details.get("snapshots", {}).items()},
     }  # fmt: skip
+    if BASE_SETTING in record["base"]:  # a worked-mode run (study v3): its deciding measures' shortcut levels
+        val = [json.loads(line) for line in load_rev("data/splits/val.jsonl", run["rev"]).splitlines()]
+        record["shortcut_levels"] = shortcut_levels(record, val)
     EXPORTS.mkdir(parents=True, exist_ok=True)
     write_atomic(exported(name), json.dumps(record, sort_keys=True) + "\n")
     return exported(name)
