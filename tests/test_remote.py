@@ -49,7 +49,7 @@ def test_push_wipe_pull_is_byte_identical(built):
         committed = (built / ".dvc" / "config").read_text()
         assert "testing" not in committed and "127.0.0.1" not in committed  # secrets stay in config.local
         before = digests(built)
-        assert len(before) == 15  # tokens (2), generated (6), splits (7)
+        assert len(before) == 19  # tokens (2), generated (8: with the coverage set), splits (9)
         run(["dvc", "push"], built)
         assert s3.object_count() >= 15
         wipe(built)
