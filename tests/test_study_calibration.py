@@ -5,17 +5,17 @@ import numpy as np
 
 from strawberry.study.calibration import BASE_SETTING, TUNED_SETTING, gate_rows, passing_recipes, shortcut_levels
 
-N_WORDS = 240  # two questions per word: a middle-letter position question and a count question
+N_WORDS = 400  # two questions per word: a middle-letter position question and a count question (the gate's 400 each)
 
 
-def columns(position_right: float, count_right: float, seed: int = 0) -> dict:
+def columns(position_right: float, count_right: float, seed: int = 0, n_words: int = N_WORDS) -> dict:
     """Outcome columns (as strawberry.study.runs.outcomes writes them) with these shares right, spread at random."""
     rng = np.random.default_rng(seed)
-    words = [f"word{i}" for i in range(N_WORDS)]
+    words = [f"word{i}" for i in range(n_words)]
     cols = {"task": [], "word": [], "hard": [], "expected": [], "asked": [], "correct": [], "strict": [],
             "answered": [], "spelled": []}  # fmt: skip
     for task, share in (("position", position_right), ("count", count_right)):
-        right = rng.permutation(np.arange(N_WORDS) < round(share * N_WORDS))
+        right = rng.permutation(np.arange(n_words) < round(share * n_words))
         for word, ok in zip(words, right):
             cols["task"].append(task)
             cols["word"].append(word)
@@ -44,6 +44,8 @@ def test_the_gate_needs_ten_points_on_both_measures():
     assert not by_steps[80]["passes"]  # +0.05 on each: below the gate
     one_only = gate_rows([export("b", 2e-3, 1, columns(0.6, 0.25, 1), base)])[0]
     assert one_only["position"]["diff"] > 0.3 and not one_only["passes"]  # count did not move
+    small = gate_rows([export("c", 2e-3, 1, columns(0.5, 0.6, 1, 200), columns(0.2, 0.25, 0, 200))])[0]
+    assert small["screening"] and small["position"]["p"] < 0.01 and not small["passes"]  # 200 questions: a look only
 
 
 def test_a_recipe_passes_on_every_seed_and_the_cheapest_comes_first():
