@@ -65,10 +65,11 @@ def coverage_records(words: list[dict], tokens: list[dict], share: float, forms:
     piece in `forms` spelling records of other template forms; the words themselves are never spelled whole (they
     are multi-token), and one-letter pieces are left out (nothing to spell). Returns the records and the covered
     words: the other words are the uncovered group of the within-model contrast (some of their pieces are spelled
-    too, as pieces are shared; the page reports each word's covered share)."""
+    too, as pieces are shared, so that contrast goes by each word's covered share)."""
     names = sorted(w["word"] for w in words)
     covered = sorted(rng.sample(names, round(len(names) * share)))
-    pieces = {p for w in words if w["word"] in set(covered) for p in w["token_split"] if len(p) > 1}
+    chosen_words = set(covered)
+    pieces = {p for w in words if w["word"] in chosen_words for p in w["token_split"] if len(p) > 1}
     chosen = [t for t in tokens if t["text"] in pieces]
     if missing := sorted(pieces - {t["text"] for t in chosen}):
         raise ValueError(f"coverage: pieces of eval words that are no English token: {missing[:10]}")
