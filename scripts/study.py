@@ -30,6 +30,7 @@ from strawberry.study import ARMS, DOSE_FACTOR, EXPORTS
 from strawberry.study.calibration import CALIBRATION_PREFIX, render_calibration
 from strawberry.study.page import render_page
 from strawberry.study.runs import exp_show_runs, export_run, exported, load_exports
+from strawberry.study.transfer import ARMS_PREFIX
 
 
 def planned_cells(args: argparse.Namespace) -> list:
@@ -92,9 +93,10 @@ def calibration(args: argparse.Namespace) -> None:
     if not exports:
         sys.exit(f"no calibration exports ({EXPORTS}/{CALIBRATION_PREFIX}*.json): run "
                  "`python -m scripts.study run --grid grids/v3-calibration.yaml`")  # fmt: skip
-    page = render_calibration(exports, args.out.parent / "study" / "v3-gate.png")
+    arms = [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"{ARMS_PREFIX}*.json"))]
+    page = render_calibration(exports, args.out.parent / "study" / "v3-gate.png", arms)
     write_atomic(args.out, page)
-    print(f"wrote {args.out} ({len(exports)} calibration runs)")
+    print(f"wrote {args.out} ({len(exports)} calibration runs, {len(arms)} arm runs)")
 
 
 COMMANDS = {
@@ -103,7 +105,7 @@ COMMANDS = {
     "cell": (one_cell, "run one cell (--index or $CELL_INDEX) and push it to the remotes; done cells exit at once"),
     "pull": (pull, "fetch every finished cell from the remotes and export it to metrics/study/"),
     "report": (report_study, "aggregate the exports into a page"),
-    "calibration": (calibration, "study v3 step 1: the gate page (docs/study-v3.md) from the calibration exports"),
+    "calibration": (calibration, "study v3's page (docs/study-v3.md): the calibration gate, the arms, the reading"),
 }
 
 

@@ -173,9 +173,21 @@ def export_run(name: str, wall_s: float | None = None) -> Path:
     if BASE_SETTING in record["base"]:  # a worked-mode run (study v3): its deciding measures' shortcut levels
         val = [json.loads(line) for line in load_rev("data/splits/val.jsonl", run["rev"]).splitlines()]
         record["shortcut_levels"] = shortcut_levels(record, val)
+        pieces = json.loads(load_rev("data/generated/coverage_words.json", run["rev"]))["pieces"]
+        record["covered_share"] = covered_shares([r for r in rows if r["set"] == "test"], set(pieces))
     EXPORTS.mkdir(parents=True, exist_ok=True)
     write_atomic(exported(name), json.dumps(record, sort_keys=True) + "\n")
     return exported(name)
+
+
+def covered_shares(rows: list[dict], pieces: set[str]) -> dict[str, float | None]:
+    """word -> the share of its pieces of two letters or more that the coverage set spells (None: no such piece):
+    the within-model contrast of study v3 goes by it, as the uncovered half's pieces are often spelled too."""
+    shares = {}
+    for r in rows:
+        long = [p for p in r["meta"]["token_split"] if len(p) > 1]
+        shares[r["meta"]["word"]] = sum(p in pieces for p in long) / len(long) if long else None
+    return shares
 
 
 def load_exports(profile: str | None = None) -> list[dict]:

@@ -1,0 +1,202 @@
+"""Study v3, step 2: the arms at the gate's recipe and the reading fixed before they ran (docs/study-v3-plan.md).
+
+Two comparisons, each on both deciding measures (hard position, count), tuned worked 0-shot against base worked
+3-shot: **B − C** (does spelling the model's own tokens add to a model that answers by spelling?) and **D − base**
+(does spelling alone, with the format kept, help?): a family of 4 tests under Holm's correction. The
+covered-versus-uncovered contrast inside the arms, by each word's covered share, and the unseen wordings are
+diagnostics: they never change the reading."""
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from strawberry.study.calibration import BASE_SETTING, SHORTCUT_CEILING, TUNED_SETTING, fmt, measure
+from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, cluster_bootstrap, mean_sd, subset
+
+ARMS_PREFIX = "grid-v3arms-"  # experiment and export names of grids/v3-arms.yaml
+V3_ARMS = {"A": "worked_control", "B": "worked_spelling", "C": "worked_format", "D": "spelling_replay"}
+PAIRS = (("B", "C"), ("D", "base"))  # left − right; "base": the base model, worked 3-shot
+FAMILY_ALPHA = 0.05  # family-wise error over the 4 tests (2 comparisons x 2 measures), Holm
+SEEDS_NEEDED = 3
+SHARE_BINS = {"none": (0.0, 0.0), "part": (1e-9, 1 - 1e-9), "all": (1.0, 1.0)}  # covered share of a word's pieces
+
+
+def holm(pvalues: dict, alpha: float = FAMILY_ALPHA) -> dict:
+    """Holm's step-down: the sorted p(1) <= ... <= p(m) are compared with alpha/m, alpha/(m-1), ..., alpha, and every
+    test up to the first that fails is rejected. key -> rejected."""
+    rejected, going = {}, True
+    for i, key in enumerate(sorted(pvalues, key=pvalues.get)):
+        going = going and pvalues[key] <= alpha / (len(pvalues) - i)
+        rejected[key] = going
+    return rejected
+
+
+def by_arm(exports: list[dict]) -> dict[str, list[dict]]:
+    """Arm letter -> its runs' exports, by seed; refuses runs that asked other questions than each other."""
+    found = defaultdict(list)
+    letter = {arm: key for key, arm in V3_ARMS.items()}
+    for export in sorted(exports, key=lambda e: e["seed"]):
+        if export["arm"] not in letter:
+            raise ValueError(f"{export['name']}: train.arm {export['arm']!r} is none of study v3's arms "
+                             f"({', '.join(V3_ARMS.values())})")  # fmt: skip
+        first = exports[0]["base"][BASE_SETTING]
+        mine = export["base"][BASE_SETTING]
+        if (mine["task"], mine["word"], mine["expected"]) != (first["task"], first["word"], first["expected"]):
+            raise ValueError(f"{export['name']} asked other test questions than {exports[0]['name']}: one study "
+                             "asks every arm the same questions (same data, same evaluate params)")  # fmt: skip
+        found[letter[export["arm"]]].append(export)
+    return dict(found)
+
+
+def side(runs: dict[str, list[dict]], key: str) -> list[dict]:
+    if key == "base":
+        return [next(iter(runs.values()))[0]["base"][BASE_SETTING]]
+    return [e["tuned"][TUNED_SETTING] for e in runs[key]]
+
+
+def deciding_measures(exports: list[dict]) -> dict[str, float]:
+    """task -> its shortcut level (the best constant or letter-only rule over the runs' questions); a measure decides
+    only at SHORTCUT_CEILING or below."""
+    return {t: max(e["shortcut_levels"][t] for e in exports) for t in DECIDING_HARD_ONLY}
+
+
+def comparisons(runs: dict[str, list[dict]]) -> dict[tuple[str, str, str], dict]:
+    """(left, right, task) -> the cluster bootstrap of left minus right on the task's deciding measure, for every
+    comparison whose arms have runs."""
+    out = {}
+    for left, right in PAIRS:
+        if left in runs and (right == "base" or right in runs):
+            for task, hard in DECIDING_HARD_ONLY.items():
+                out[(left, right, task)] = cluster_bootstrap(side(runs, left), side(runs, right), task, hard)
+    return out
+
+
+def verdict(found: dict[tuple, dict], levels: dict[str, float], gate_passed: bool, complete: bool) -> str:
+    """The pre-registered reading: (b) the gate did not pass; (c) a comparison shows transfer (a test of it rejected
+    by Holm with a positive difference, on a measure that decides); else (a)."""
+    if not gate_passed:
+        return ("**(b)** this setup cannot tell: the positive control did not pass the gate, so no arm result is "
+                "read.")  # fmt: skip
+    if not complete:
+        return (f"**Not read yet**: the reading needs {SEEDS_NEEDED} seeds of arms B, C and D "
+                "(the rule is applied to the whole family at once, never to part of it).")  # fmt: skip
+    rejected = holm({k: v["p"] for k, v in found.items()})
+    shown = [k for k, v in found.items() if rejected[k] and v["diff"] > 0 and levels[k[2]] <= SHORTCUT_CEILING]
+    if shown:
+        named = [f"{left} − {right} on {measure(task)} {found[(left, right, task)]['diff']:+.3f}"
+                 for left, right, task in shown]  # fmt: skip
+        return "**(c) transfer**: " + "; ".join(named) + " (Holm, family-wise 0.05)."
+    return ("**(a) no transfer here**: the gate passed, and neither B − C nor D − base is rejected with a positive "
+            "difference on a deciding measure (Holm over the 4 tests). Read with the minimum detectable effect of "
+            "the plan: smaller effects can go unseen.")  # fmt: skip
+
+
+def share_bin(share: float | None) -> str | None:
+    if share is None:
+        return None
+    return next(name for name, (low, high) in SHARE_BINS.items() if low <= share <= high)
+
+
+def covered_contrast(cols: dict, shares: dict[str, float | None], task: str) -> dict[str, tuple[float, int]]:
+    """Accuracy on the task's deciding questions by the word's covered share bin: bin -> (accuracy, questions)."""
+    mask = subset(cols, task, DECIDING_HARD_ONLY[task])
+    bins = np.array([share_bin(shares.get(w)) for w in cols["word"]], dtype=object)
+    correct = np.array(cols["correct"])
+    out = {}
+    for name in SHARE_BINS:
+        keep = mask & (bins == name)
+        out[name] = (float(correct[keep].mean()) if keep.any() else float("nan"), int(keep.sum()))
+    return out
+
+
+def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[str]:
+    """The page's arms section: per arm and deciding measure the accuracy (mean ± sd over seeds), the two
+    comparisons with 95% intervals, p and Holm's decision, the reading, and the diagnostics."""
+    runs = by_arm(exports)
+    levels = deciding_measures(exports)
+    complete = all(len(runs.get(k, [])) >= SEEDS_NEEDED for k in "BCD")
+    found = comparisons(runs)
+    rejected = holm({k: v["p"] for k, v in found.items()}) if found else {}
+    lines = ["## Step 2: the arms", "",
+             "Tuned models worked 0-shot, base worked 3-shot, on the same test questions; mean ± sd over seeds. "
+             "Runs: " + "; ".join(f"**{k}** {V3_ARMS[k]}: {', '.join(e['name'] for e in runs[k])}" for k in runs)
+             + ".", "",
+             "| arm | " + " | ".join(measure(t) for t in DECIDING_HARD_ONLY) + " | answered |",
+             "|---|" + "---|" * (len(DECIDING_HARD_ONLY) + 1)]  # fmt: skip
+    base = side(runs, "base")[0]
+    lines.append("| base (3-shot) | " + " | ".join(fmt(accuracy_of(base, t, h)) for t, h in DECIDING_HARD_ONLY.items())
+                 + f" | {fmt(float(np.mean(base['answered'])))} |")  # fmt: skip
+    for key in runs:
+        cols = side(runs, key)
+        lines.append(f"| {key} {V3_ARMS[key]} | " + " | ".join(
+            mean_sd([accuracy_of(c, t, h) for c in cols]) for t, h in DECIDING_HARD_ONLY.items())
+            + f" | {mean_sd([float(np.mean(c['answered'])) for c in cols])} |")  # fmt: skip
+    lines += ["", "Shortcut level of each measure (best constant or letter-only rule fitted on val; a measure decides "
+              f"only at {SHORTCUT_CEILING:.2f} or below): "
+              + ", ".join(f"{measure(t)} {fmt(v)}" for t, v in levels.items()) + ".", "",
+              "| comparison | measure | difference [95% CI] | p | Holm: rejected |",
+              "|---|---|---|---|---|"]  # fmt: skip
+    for (left, right, task), t in found.items():
+        lines.append(f"| {left} − {right} | {measure(task)} | {t['diff']:+.3f} [{t['low']:+.3f}, {t['high']:+.3f}] | "
+                     f"{t['p']:.4f} | {'yes' if rejected[(left, right, task)] else 'no'} |")  # fmt: skip
+    lines += ["", "## Reading", "", verdict(found, levels, gate_passed, complete), ""]
+    lines += contrast_lines(runs) + unseen_lines(runs)
+    plot_arms(runs, figure)
+    return lines + [f"![the arms on the deciding measures]({figure.parent.name}/{figure.name})", ""]
+
+
+def contrast_lines(runs: dict[str, list[dict]]) -> list[str]:
+    """Diagnostic: each arm's accuracy on words whose pieces were all, partly or not spelled in training."""
+    lines = ["## Covered and uncovered words (diagnostic)", "",
+             "The coverage set spells the pieces of a random half of the eval words; pieces are shared, so the "
+             "contrast goes by each word's covered share (its 2+-letter pieces spelled in the coverage set: none, "
+             "part, all). Arms A and C never saw the coverage set: their gaps between the bins are the words' own "
+             "difficulty.", "",
+             "| arm | measure | none | part | all |", "|---|---|---|---|---|"]  # fmt: skip
+    for key, arm_runs in runs.items():
+        shares = arm_runs[0].get("covered_share")
+        if not shares:
+            continue
+        for task in DECIDING_HARD_ONLY:
+            per_run = [covered_contrast(c, shares, task) for c in side(runs, key)]
+            cells = [f"{fmt(float(np.mean([r[b][0] for r in per_run])))} (n {per_run[0][b][1]})" for b in SHARE_BINS]
+            lines.append(f"| {key} | {measure(task)} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def unseen_lines(runs: dict[str, list[dict]]) -> list[str]:
+    """Diagnostic: format rate and accuracy on wordings nothing trained on."""
+    rows = []
+    for key, arm_runs in runs.items():
+        unseen = [e.get("unseen", {}).get("tuned", {}).get(TUNED_SETTING) for e in arm_runs]
+        if all(unseen):
+            rows.append(f"| {key} | {mean_sd([float(np.mean(u['answered'])) for u in unseen])} | "
+                        f"{mean_sd([float(np.mean(u['correct'])) for u in unseen])} |")  # fmt: skip
+    if not rows:
+        return []
+    base = next(iter(runs.values()))[0]["unseen"]["base"][BASE_SETTING]
+    return ["## Unseen wordings (diagnostic)", "",
+            "Questions reworded in ways nothing trained on (`data/benchmarks/unseen.yaml`), all their classes:", "",
+            "| model | answered | accuracy |", "|---|---|---|",
+            f"| base (3-shot) | {fmt(float(np.mean(base['answered'])))} | {fmt(float(np.mean(base['correct'])))} |",
+            *rows, ""]  # fmt: skip
+
+
+def plot_arms(runs: dict[str, list[dict]], path: Path) -> None:
+    """Per deciding measure: each arm's seeds (dots) and mean (bar), base as a line."""
+    from strawberry.figures import plt, save
+
+    fig, axes = plt.subplots(1, len(DECIDING_HARD_ONLY), figsize=(9, 3.6), sharey=True)
+    base = side(runs, "base")[0]
+    for ax, (task, hard) in zip(axes, DECIDING_HARD_ONLY.items()):
+        for i, key in enumerate(runs):
+            values = [accuracy_of(c, task, hard) for c in side(runs, key)]
+            ax.bar(i, np.mean(values), color="lightsteelblue")
+            ax.plot([i] * len(values), values, "o", color="navy", markersize=4)
+        ax.axhline(accuracy_of(base, task, hard), color="grey", linestyle="--", label="base (3-shot)")
+        ax.set_xticks(range(len(runs)), [f"{k}\n{V3_ARMS[k]}" for k in runs], fontsize=7)
+        ax.set_title(measure(task))
+    axes[0].set_ylabel("accuracy (worked, 0-shot)")
+    axes[-1].legend(fontsize=7)
+    save(fig, path)
