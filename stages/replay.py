@@ -16,6 +16,7 @@ from strawberry.params import load_params
 
 WORKED = "data/splits/train_worked_control.jsonl"  # worked questions about other words; the replay asks their start
 VAL = "data/splits/val.jsonl"  # worked examples come from val words, as in evaluation
+TEMPLATES = "data/templates"  # the worked forms of the questions
 REPLAY_OUT = Path("data/replay/replay.jsonl")
 
 
@@ -34,20 +35,19 @@ def main() -> None:
     cfg = params["replay"]
     records: list[dict] = []
     if cfg["records"]:
-        from strawberry.answer_modes import in_mode, mode_templates, reply_limit
+        from strawberry.answer_modes import in_mode, load_mode_templates, reply_limit
         from strawberry.asking import ask, pick_shots
         from strawberry.precision import autocast
         from strawberry.preflight import check_tokenizer
         from strawberry.profiles import load_model, load_profile, run_precision
         from strawberry.prompts import chat_template_kwargs
-        from strawberry.templates import load_template_file
 
         profile = load_profile(params)
         precision = run_precision(profile)
         model, tokenizer = load_model(profile)
         check_tokenizer(profile, tokenizer)
         questions = replay_questions(read_jsonl(WORKED), cfg["records"])
-        by_mode = mode_templates({t: load_template_file(f"data/templates/{t}.yaml") for t in ("position", "count")})
+        by_mode = load_mode_templates(TEMPLATES)
         _, (shots,) = in_mode([], [pick_shots(read_jsonl(VAL), cfg["shots"], cfg["seed"])], "worked", by_mode)
         generation = reply_limit(tokenizer, questions, {**profile.generation, "do_sample": False}, "worked")
         log.info("asking the base model %d worked questions about other words (%d-shot)", len(questions), cfg["shots"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from transformers import GenerationConfig
 
-from strawberry.answer_modes import MODE_TASKS, in_mode, mode_templates
+from strawberry.answer_modes import in_mode, load_mode_templates
 from strawberry.asking import pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl, write_json
 from strawberry.logs import get_logger
@@ -19,7 +19,6 @@ from strawberry.params import load_params
 from strawberry.preflight import check_tokenizer, software_versions
 from strawberry.profiles import load_model, load_profile, run_precision, stage_settings
 from strawberry.prompts import chat_template_kwargs
-from strawberry.templates import load_template_file
 from strawberry.training import (
     COMPLETE,
     added_steps,
@@ -146,7 +145,7 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
     n_val = cfg["val_questions"]
     val_questions = sample_per_task(val, {"position": n_val, "count": n_val}, cfg["seed"], shot_words)
     if cfg["val_mode"] != "direct":  # an arm trained to answer in another mode is validated in it
-        by_mode = mode_templates({t: load_template_file(TEMPLATES / f"{t}.yaml") for t in MODE_TASKS})
+        by_mode = load_mode_templates(TEMPLATES)
         val_questions, (shots,) = in_mode(val_questions, [shots], cfg["val_mode"], by_mode)
 
     if log_to_dvclive:

@@ -12,11 +12,12 @@ reply in the mode's form.
 """
 
 import re
+from pathlib import Path
 
 from strawberry.tasks import ParsedAnswer, parse_answer
 from strawberry.tasks.common import ordinal
 from strawberry.tasks.common import worked_reply as worked_form
-from strawberry.templates import Template
+from strawberry.templates import Template, load_template_file
 
 MODES = ("direct", "spell_first", "worked")
 MODE_TASKS = ("position", "count")  # what spell_first and worked ask (length is a side task)
@@ -28,6 +29,11 @@ ANSWER_LINE = re.compile(r"^\s*Answer:\s*(.*?)\s*$", re.IGNORECASE)
 def mode_templates(templates: dict[str, list[Template]]) -> dict[str, Template]:
     """id -> template of every non-direct template (load_templates' output)."""
     return {t.id: t for ts in templates.values() for t in ts if t.answer_mode != "direct"}
+
+
+def load_mode_templates(folder: str | Path) -> dict[str, Template]:
+    """The non-direct templates of the position and count template files in `folder` (data/templates)."""
+    return mode_templates({t: load_template_file(Path(folder) / f"{t}.yaml") for t in MODE_TASKS})
 
 
 def sibling(record: dict, templates: dict[str, Template], mode: str) -> Template:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import yaml
 
-from strawberry.answer_modes import in_mode, mode_templates, reply_limit
+from strawberry.answer_modes import in_mode, load_mode_templates, reply_limit
 from strawberry.asking import ask, reworded, sample_per_task, shot_draws
 from strawberry.jsonl import read_jsonl
 from strawberry.logs import get_logger
 from strawberry.profiles import Profile
-from strawberry.templates import load_separators, load_template_file
+from strawberry.templates import load_separators
 from strawberry.validation import check_record, schema_errors
 
 TEST = "data/splits/test.jsonl"
@@ -69,7 +69,7 @@ def answer_all(model, tokenizer, profile: Profile, template_kwargs: dict, cfg: d
     order (`only`: these setting keys). k-shot questions take cfg["shot_draws"] draws of worked examples in turn."""
     log = get_logger("evaluate")
     val = read_jsonl(VAL)
-    by_mode = mode_templates({t: load_template_file(Path(TEMPLATES) / f"{t}.yaml") for t in ("position", "count")})
+    by_mode = load_mode_templates(TEMPLATES)
     rows = []
     for set_name, questions in question_sets(cfg).items():
         for mode, k in settings(cfg):

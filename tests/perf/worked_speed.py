@@ -12,7 +12,7 @@ questions/s and tokens/s (reply tokens as generated, padding excluded) per row, 
 import sys
 import time
 
-from strawberry.answer_modes import in_mode, mode_templates, read_reply, reply_limit
+from strawberry.answer_modes import in_mode, load_mode_templates, read_reply, reply_limit
 from strawberry.asking import ask, shot_draws
 from strawberry.inference import generate_replies
 from strawberry.jsonl import read_jsonl
@@ -20,7 +20,6 @@ from strawberry.params import load_params
 from strawberry.precision import autocast
 from strawberry.profiles import load_model, load_profile, run_precision
 from strawberry.prompts import chat_template_kwargs, render_prompt
-from strawberry.templates import load_template_file
 
 
 def main() -> None:
@@ -36,7 +35,7 @@ def main() -> None:
     test, val = read_jsonl("data/splits/test.jsonl"), read_jsonl("data/splits/val.jsonl")
     questions = [r for r in test if r["meta"]["task"] == "position"][: n // 2]
     questions += [r for r in test if r["meta"]["task"] == "count"][: n - n // 2]
-    by_mode = mode_templates({t: load_template_file(f"data/templates/{t}.yaml") for t in ("position", "count")})
+    by_mode = load_mode_templates("data/templates")
     draws = shot_draws(val, k, 0, 1)
 
     def timed(label: str, run) -> tuple[float, int]:
