@@ -42,15 +42,21 @@ def check_same_questions(base: list[dict], tuned: list[dict]) -> None:
                          "run `dvc repro evaluate_base`")  # fmt: skip
 
 
+def chosen_settings(cfg: dict, param: str, keys: list[str]) -> list[str]:
+    """The settings evaluate.<param> names (null: every one of `keys`); refuses a name that is not among them."""
+    if not cfg.get(param):
+        return keys
+    if unknown := set(cfg[param]) - set(keys):
+        raise ValueError(f"params.yaml evaluate.{param}: {sorted(unknown)} not among the settings evaluated "
+                         f"({', '.join(keys)})")  # fmt: skip
+    return [k for k in keys if k in cfg[param]]
+
+
 def evaluate_snapshots(profile, precision: str, cfg: dict, groups: dict, keys: list[str], val: list[dict]) -> dict:
     """The adapters train kept at fixed steps (train.snapshot_steps; none by default), each on the test questions:
     step -> its headline and test details, and every reply in eval/snapshot_predictions.jsonl."""
     steps = json.loads((SNAPSHOTS / "index.json").read_text())["steps"] if (SNAPSHOTS / "index.json").is_file() else []
-    if cfg.get("snapshot_settings"):  # the settings a dose curve needs, not every one (long worked replies)
-        if unknown := set(cfg["snapshot_settings"]) - set(keys):
-            raise ValueError(f"params.yaml evaluate.snapshot_settings: {sorted(unknown)} not among the settings "
-                             f"evaluated ({', '.join(keys)})")  # fmt: skip
-        keys = list(cfg["snapshot_settings"])
+    keys = chosen_settings(cfg, "snapshot_settings", keys)  # the settings a dose curve needs (long worked replies)
     out, replies = {}, []
     for step in steps:
         model, tokenizer = load_model(profile, adapter=str(SNAPSHOTS / f"step-{step}"), merge=True)
@@ -77,16 +83,18 @@ def main() -> None:
     cfg = stage_settings(params, profile, "evaluate")
     base = read_jsonl(BASE_PREDICTIONS)
     val = read_jsonl(VAL)  # the letter-only baselines are fitted on val
+    # the settings the tuned model is asked in (evaluate.tuned_settings; null: all): base answers every setting once,
+    # and a study skips the tuned model's settings that decide nothing (a worked 3-shot pass is about 15 minutes)
+    keys = chosen_settings(cfg, "tuned_settings", [setting_key(mode, k) for mode, k in settings(cfg)])
     model, tokenizer = load_model(profile, adapter=ADAPTER_DIR, merge=True)
     check_tokenizer(profile, tokenizer)
     with autocast(precision):
         tuned = answer_all(model, tokenizer, profile, chat_template_kwargs(tokenizer, profile.chat_template_kwargs),
-                           cfg, "tuned")  # fmt: skip
+                           cfg, "tuned", keys)  # fmt: skip
     tuned = [{**r, "precision": precision} for r in tuned]
-    check_same_questions(base, tuned)
+    check_same_questions([r for r in base if r["setting"] in keys], tuned)
 
     groups = group(base + tuned)
-    keys = [setting_key(mode, k) for mode, k in settings(cfg)]
     details: dict = {"profile": profile.name, "decoding": profile.generation, "precision": precision,
                      "versions": software_versions(), "settings": keys,
                      "shot_draws": cfg.get("shot_draws", 1)}  # fmt: skip

@@ -18,6 +18,7 @@ TEST = "data/splits/test.jsonl"
 VAL = "data/splits/val.jsonl"
 UNSEEN = "data/benchmarks/unseen.yaml"  # wordings asked as written (evaluate.unseen_per_task)
 BASE_PREDICTIONS = "eval/base_predictions.jsonl"  # evaluate_base writes, evaluate reads
+TUNED_ONLY = ("snapshot_settings", "tuned_settings")  # evaluate keys base never reads (evaluate_base skips them)
 TEMPLATES = "data/templates"  # the spell_first and worked templates; the separators extra files are checked with
 
 

@@ -126,3 +126,16 @@ def test_the_walk_finds_lazy_imports_and_package_data(tmp_path):
     assert not covered("strawberry/asking.py", {"strawberry/ask.py", "strawberry/ask"})
     assert covered("data/templates/separators.yaml", {"data/templates"})
     assert covered("data/templates", {"data/templates/separators.yaml"})
+
+
+def test_base_answers_depend_on_every_evaluate_key_but_the_tuned_models_own():
+    """evaluate_base lists the evaluate keys one by one (so that a tuned-only key, e.g. tuned_settings, keeps the
+    base answers cached): a new evaluate key must be added there, or to TUNED_ONLY."""
+    from strawberry.evaluation import TUNED_ONLY
+
+    evaluate = yaml.safe_load((ROOT / "params.yaml").read_text())["evaluate"]
+    listed = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["evaluate_base"]["params"]
+    assert set(TUNED_ONLY) <= set(evaluate)
+    assert sorted(p for p in listed if p.startswith("evaluate")) == sorted(
+        f"evaluate.{k}" for k in evaluate if k not in TUNED_ONLY
+    )

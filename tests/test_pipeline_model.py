@@ -394,11 +394,13 @@ def test_report_takes_numbers_from_metrics(repo, tmp_path):
 def test_study_v3_arm_d_trains_on_coverage_and_the_base_models_own_replies(repo):
     """Arm D through the real DVC: the replay stage asks the base model worked questions about other words (its
     replies, not the answers, become records), train takes one pass over the coverage set and them, evaluate asks
-    the worked mode and the unseen wordings."""
+    the worked mode and the unseen wordings; the tuned model only in the setting that decides (tuned_settings),
+    base in every one."""
     import dvc.api
 
     overrides = ["replay.records=4", "replay.shots=1", "train.arm=spelling_replay", "train.eval_steps=1000",
-                 "train.batch_size=16", "evaluate.worked_shots=[0]", "evaluate.unseen_per_task=2"]  # fmt: skip
+                 "train.batch_size=16", "evaluate.worked_shots=[0]", "evaluate.unseen_per_task=2",
+                 "evaluate.tuned_settings=[worked_0shot]"]  # fmt: skip
     run(["dvc", "exp", "run", "--temp", "-n", "arm-d", *[a for o in overrides for a in ("-S", o)]], repo, timeout=900)
     row = next(r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)) if r["name"] == "arm-d")
 
@@ -414,4 +416,7 @@ def test_study_v3_arm_d_trains_on_coverage_and_the_base_models_own_replies(repo)
     steps = json.loads(read("metrics/train.json"))["steps"]
     assert steps == -(-(len(coverage) + 4) // 16)  # one pass over both at batch 16, no worked part
     details = json.loads(read("metrics/eval_details.json"))
-    assert "worked_0shot" in details["settings"] and details["unseen"]["position"]["n"] == 2
+    assert details["settings"] == ["worked_0shot"] and details["unseen"]["position"]["n"] == 2
+    asked = {(r["model"], r["setting"]) for r in map(json.loads, read("eval/predictions.jsonl").splitlines())}
+    assert asked == {("base", s) for s in ("0shot", "1shot", "spell_first_1shot", "worked_0shot")} | {
+        ("tuned", "worked_0shot")}  # fmt: skip
