@@ -80,4 +80,16 @@ def test_the_page_shows_every_cell_step_and_the_verdict(tmp_path):
     assert len(table) == 4  # 80 and 160 steps, in the gate table and in the diagnostics table
     assert "| 0.002 | 8 | 160 | 1 | 0.500 / 0.200 |" in page and page.count("| yes |") == 1
     assert "hard position 0.120, count 0.235" in page and "grid-v3cal-a 120 min" in page
-    assert "1 cell(s) passed on seed 1" in page and (tmp_path / "study" / "v3-gate.png").stat().st_size > 10_000
+    assert "1 cell-step(s) passed on one seed" in page and "(learning rate 0.002, r 8, 160 steps)" in page
+    assert (tmp_path / "study" / "v3-gate.png").stat().st_size > 10_000
+
+
+def test_a_full_size_pass_outranks_a_screening_look(tmp_path):
+    from strawberry.study.calibration import render_calibration
+
+    base, small = columns(0.2, 0.25), columns(0.2, 0.25, 0, 200)
+    levels = {"shortcut_levels": {"position": 0.12, "count": 0.235}}
+    runs = [export("grid-v3cal-full", 2e-3, 1, columns(0.5, 0.6, 1), base) | levels,
+            export("grid-v3cal-screen", 2e-3, 1, columns(0.5, 0.6, 1, 200), small) | levels]  # fmt: skip
+    page = render_calibration(runs, tmp_path / "study" / "v3-gate.png")
+    assert "passed on one seed" in page and "screening look(s)" not in page.split("### Verdict so far")[1]

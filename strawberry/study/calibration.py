@@ -130,13 +130,15 @@ def render_calibration(exports: list[dict], figure: Path, arm_exports: list[dict
         lr, r, steps = passed[0]
         lines.append(f"The gate is passed: the cheapest recipe that passed on 3 seeds is learning rate {lr:g}, LoRA "
                      f"r {r}, {steps} steps. The arms run at it.")  # fmt: skip
+    elif seed_passes:
+        cheapest = min(seed_passes, key=lambda r: (r["steps"], r["r"], r["lr"]))
+        lines.append(f"{len(seed_passes)} cell-step(s) passed on one seed; the gate needs seeds 2 and 3 of the "
+                     f"cheapest (learning rate {cheapest['lr']:g}, r {cheapest['r']}, {cheapest['steps']} steps) "
+                     "before the arms run.")  # fmt: skip
     elif screened := [r for r in rows if r["screening"] and all(
             r[t]["diff"] >= GATE_DIFF and r[t]["p"] < GATE_P for t in DECIDING_HARD_ONLY)]:  # fmt: skip
         lines.append(f"No cell has passed the gate yet; {len(screened)} screening look(s) (fewer than "
                      f"{GATE_QUESTIONS} questions) cleared its margin and p: the same recipe at full size decides.")
-    elif seed_passes:
-        lines.append(f"{len(seed_passes)} cell(s) passed on seed 1; the gate needs seeds 2 and 3 of the cheapest "
-                     "of them before the arms run.")  # fmt: skip
     else:
         lines.append(f"No cell has passed yet ({len(rows)} cell-steps of {len(exports)} run(s) in). If no cell of the "
                      "grid passes, the study stops at step 1: at this scale the setup cannot teach a letter skill "
