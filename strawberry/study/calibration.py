@@ -88,6 +88,12 @@ def shortcut_levels(export: dict, val: list[dict]) -> dict[str, float]:
     return levels
 
 
+def measure_levels(exports: list[dict]) -> dict[str, float]:
+    """task -> its deciding measure's shortcut level over the runs' questions (the highest of their stored levels); a
+    measure decides only at SHORTCUT_CEILING or below."""
+    return {t: max(e["shortcut_levels"][t] for e in exports) for t in DECIDING_HARD_ONLY}
+
+
 def fmt(value: float | None) -> str:
     return "—" if value is None or value != value else f"{value:.3f}"
 
@@ -96,7 +102,7 @@ def render_calibration(exports: list[dict], figure: Path, arm_exports: list[dict
     """docs/study-v3.md: the calibration grid so far, the gate's verdict and the shortcut levels (fitted on val);
     then the arms, their reading and diagnostics once arm runs are in (strawberry.study.transfer)."""
     rows = gate_rows(exports)
-    levels = {t: max(e["shortcut_levels"][t] for e in exports) for t in DECIDING_HARD_ONLY}
+    levels = measure_levels(exports)
     passed = passing_recipes(rows)
     seed_passes = [r for r in rows if r["passes"]]
     lines = ["# Study v3: does spelling its own tokens help a model that can learn a letter skill?", "",

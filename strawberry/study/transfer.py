@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from strawberry.study.calibration import BASE_SETTING, SHORTCUT_CEILING, TUNED_SETTING, fmt, measure
+from strawberry.study.calibration import BASE_SETTING, SHORTCUT_CEILING, TUNED_SETTING, fmt, measure, measure_levels
 from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, cluster_bootstrap, mean_sd, subset
 
 ARMS_PREFIX = "grid-v3arms-"  # experiment and export names of grids/v3-arms.yaml
@@ -36,11 +36,11 @@ def by_arm(exports: list[dict]) -> dict[str, list[dict]]:
     """Arm letter -> its runs' exports, by seed; refuses runs that asked other questions than each other."""
     found = defaultdict(list)
     letter = {arm: key for key, arm in V3_ARMS.items()}
+    first = exports[0]["base"][BASE_SETTING]
     for export in sorted(exports, key=lambda e: e["seed"]):
         if export["arm"] not in letter:
             raise ValueError(f"{export['name']}: train.arm {export['arm']!r} is none of study v3's arms "
                              f"({', '.join(V3_ARMS.values())})")  # fmt: skip
-        first = exports[0]["base"][BASE_SETTING]
         mine = export["base"][BASE_SETTING]
         if (mine["task"], mine["word"], mine["expected"]) != (first["task"], first["word"], first["expected"]):
             raise ValueError(f"{export['name']} asked other test questions than {exports[0]['name']}: one study "
@@ -53,12 +53,6 @@ def side(runs: dict[str, list[dict]], key: str) -> list[dict]:
     if key == "base":
         return [next(iter(runs.values()))[0]["base"][BASE_SETTING]]
     return [e["tuned"][TUNED_SETTING] for e in runs[key]]
-
-
-def deciding_measures(exports: list[dict]) -> dict[str, float]:
-    """task -> its shortcut level (the best constant or letter-only rule over the runs' questions); a measure decides
-    only at SHORTCUT_CEILING or below."""
-    return {t: max(e["shortcut_levels"][t] for e in exports) for t in DECIDING_HARD_ONLY}
 
 
 def comparisons(runs: dict[str, list[dict]]) -> dict[tuple[str, str, str], dict]:
@@ -114,7 +108,7 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
     """The page's arms section: per arm and deciding measure the accuracy (mean ± sd over seeds), the two
     comparisons with 95% intervals, p and Holm's decision, the reading, and the diagnostics."""
     runs = by_arm(exports)
-    levels = deciding_measures(exports)
+    levels = measure_levels(exports)
     complete = all(len(runs.get(k, [])) >= SEEDS_NEEDED for k in "BCD")
     found = comparisons(runs)
     rejected = holm({k: v["p"] for k, v in found.items()}) if found else {}
