@@ -17,7 +17,6 @@ model's answers come from evaluate_base once; every run reuses them.
 """
 
 import argparse
-import json
 import subprocess
 import sys
 import time
@@ -29,13 +28,16 @@ from strawberry.params import load_params
 from strawberry.study import ARMS, DOSE_FACTOR, EXPORTS
 from strawberry.study.calibration import CALIBRATION_PREFIX, render_calibration
 from strawberry.study.page import render_page
-from strawberry.study.runs import exp_show_runs, export_run, exported, load_exports
-from strawberry.study.transfer import ARMS_PREFIX
+from strawberry.study.runs import exp_show_runs, export_run, exported, exports_named, load_exports
+from strawberry.study.transfer import ARMS_PREFIX, check_arms_recipe
 
 
 def planned_cells(args: argparse.Namespace) -> list:
     if getattr(args, "grid", None):
-        return grid_cells(args.grid)
+        cells = grid_cells(args.grid)
+        if cells and cells[0].name.startswith(ARMS_PREFIX):  # study v3's arms: only after the gate, at its recipe
+            check_arms_recipe(cells[0].overrides, exports_named(CALIBRATION_PREFIX))
+        return cells
     params = load_params()
     return study_cells(args.model or params["model"], args.seeds, args.dose, params["train"]["max_steps"], args.arms)
 
@@ -89,11 +91,11 @@ def report_study(args: argparse.Namespace) -> None:
 
 
 def calibration(args: argparse.Namespace) -> None:
-    exports = [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"{CALIBRATION_PREFIX}*.json"))]
+    exports = exports_named(CALIBRATION_PREFIX)
     if not exports:
         sys.exit(f"no calibration exports ({EXPORTS}/{CALIBRATION_PREFIX}*.json): run "
                  "`python -m scripts.study run --grid grids/v3-calibration.yaml`")  # fmt: skip
-    arms = [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"{ARMS_PREFIX}*.json"))]
+    arms = exports_named(ARMS_PREFIX)
     page = render_calibration(exports, args.out.parent / "study" / "v3-gate.png", arms)
     write_atomic(args.out, page)
     print(f"wrote {args.out} ({len(exports)} calibration runs, {len(arms)} arm runs)")

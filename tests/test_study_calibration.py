@@ -8,8 +8,10 @@ from strawberry.study.calibration import BASE_SETTING, TUNED_SETTING, gate_rows,
 N_WORDS = 400  # two questions per word: a middle-letter position question and a count question (the gate's 400 each)
 
 
-def columns(position_right: float, count_right: float, seed: int = 0, n_words: int = N_WORDS) -> dict:
-    """Outcome columns (as strawberry.study.runs.outcomes writes them) with these shares right, spread at random."""
+def columns(position_right: float, count_right: float, seed: int = 0, n_words: int = N_WORDS,
+            formatted: bool = False) -> dict:
+    """Outcome columns (as strawberry.study.runs.outcomes writes them) with these shares right, spread at random;
+    only the right replies have an answer line, or every reply has one (`formatted`)."""
     rng = np.random.default_rng(seed)
     words = [f"word{i}" for i in range(n_words)]
     cols = {"task": [], "word": [], "hard": [], "expected": [], "asked": [], "correct": [], "strict": [],
@@ -25,7 +27,7 @@ def columns(position_right: float, count_right: float, seed: int = 0, n_words: i
                                  if task == "position" else {"letter": "aeio"[len(word) % 4], "length": None,
                                                              "position": None, "position_category": None})  # fmt: skip
             for key in ("correct", "strict", "answered", "spelled"):
-                cols[key].append(float(ok))
+                cols[key].append(float(ok or (formatted and key == "answered")))
     return cols
 
 
@@ -58,6 +60,16 @@ def test_a_recipe_passes_on_every_seed_and_the_cheapest_comes_first():
     assert passing_recipes(gate_rows(good[:2])) == []  # two seeds are not three
 
 
+def test_a_recipe_that_kept_the_format_comes_before_a_cheaper_one_that_lost_it():
+    base = columns(0.2, 0.25)
+    # lr 2e-3 passes at 80 steps but its 160-step end lost the format; lr 1e-3 passes at 160 steps and kept it
+    fast = [export(f"f{s}", 2e-3, s, columns(0.2, 0.25, s), base, snapshot=columns(0.5, 0.6, 10 + s))
+            for s in (1, 2, 3)]  # fmt: skip
+    steady = [export(f"s{s}", 1e-3, s, columns(0.5, 0.6, s, formatted=True), base) for s in (1, 2, 3)]
+    assert passing_recipes(gate_rows(fast + steady)) == [(1e-3, 8, 160), (2e-3, 8, 80)]
+    assert passing_recipes(gate_rows(fast)) == [(2e-3, 8, 80)]  # none kept it: the cheapest
+
+
 def test_shortcut_levels_are_measured_on_the_deciding_questions():
     val = [{"meta": {"task": "count", "letter": "aeio"[i % 4], "word": "x"}, "output": str(i % 4)} for i in range(40)]
     val += [{"meta": {"task": "position", "length": 5, "position": 3, "position_category": "middle", "letter": "e",
@@ -80,7 +92,8 @@ def test_the_page_shows_every_cell_step_and_the_verdict(tmp_path):
     assert len(table) == 4  # 80 and 160 steps, in the gate table and in the diagnostics table
     assert "| 0.002 | 8 | 160 | 1 | 0.500 / 0.200 |" in page and page.count("| yes |") == 1
     assert "hard position 0.120, count 0.235" in page and "grid-v3cal-a 120 min" in page
-    assert "1 cell-step(s) passed on one seed" in page and "(learning rate 0.002, r 8, 160 steps)" in page
+    assert "1 cell-step(s) passed on one seed" in page
+    assert "seeds 2 and 3 of learning rate 0.002, r 8, 160 steps" in page
     assert (tmp_path / "study" / "v3-gate.png").stat().st_size > 10_000
 
 

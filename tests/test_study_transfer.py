@@ -1,11 +1,27 @@
 """Study v3's arms and reading on outcome columns whose answer is known: Holm's correction against adjusted
 p-values computed another way, the reading's three outcomes, the covered-share contrast, and the page."""
 
-import numpy as np
+from pathlib import Path
 
+import numpy as np
+import pytest
+import yaml
+
+from strawberry.cells import grid_cells
 from strawberry.study.calibration import BASE_SETTING, TUNED_SETTING, render_calibration
 from strawberry.study.runs import covered_shares
-from strawberry.study.transfer import V3_ARMS, by_arm, comparisons, covered_contrast, holm, verdict
+from strawberry.study.transfer import (
+    ARMS_PREFIX,
+    RECIPE_KEYS,
+    V3_ARMS,
+    answered_rates,
+    by_arm,
+    check_arms_recipe,
+    comparisons,
+    covered_contrast,
+    holm,
+    verdict,
+)
 from tests.test_study_calibration import columns, export
 
 LEVELS = {"position": 0.15, "count": 0.25}
@@ -33,8 +49,9 @@ def test_holm_rejects_in_order_and_agrees_with_adjusted_p_values():
         assert [decided[i] for i in range(4)] == [a <= 0.05 for a in holm_adjusted(p)]
 
 
-def arm_export(arm: str, seed: int, position: float, count: float, base: dict, shares=None) -> dict:
-    run = export(f"grid-v3arms-arm{arm}-seed{seed}", 1e-3, seed, columns(position, count, seed * 10 + len(arm)), base)
+def arm_export(arm: str, seed: int, position: float, count: float, base: dict, shares=None, formatted=True) -> dict:
+    tuned = columns(position, count, seed * 10 + len(arm), formatted=formatted)
+    run = export(f"grid-v3arms-arm{arm}-seed{seed}", 1e-3, seed, tuned, base)
     return run | {"arm": arm, "shortcut_levels": LEVELS, "covered_share": shares or {}}
 
 
@@ -44,21 +61,41 @@ def study(b: tuple[float, float], c: tuple[float, float], d: tuple[float, float]
             (("A", (0.4, 0.45)), ("B", b), ("C", c), ("D", d))]  # fmt: skip
 
 
+def read(exports: list[dict], levels=LEVELS, gate_passed=True, complete=True) -> str:
+    runs = by_arm(exports)
+    return verdict(comparisons(runs), levels, gate_passed, complete, answered_rates(runs))
+
+
 def test_the_reading_follows_the_rule():
-    runs = by_arm(study(b=(0.6, 0.65), c=(0.4, 0.45), d=(0.2, 0.25)))
-    found = comparisons(runs)
+    transfer = study(b=(0.6, 0.65), c=(0.4, 0.45), d=(0.2, 0.25))
+    found = comparisons(by_arm(transfer))
     assert set(found) == {("B", "C", "position"), ("B", "C", "count"), ("D", "base", "position"),
                           ("D", "base", "count")}  # fmt: skip
     assert found[("B", "C", "position")]["diff"] > 0.15 and abs(found[("D", "base", "count")]["diff"]) < 0.05
-    assert verdict(found, LEVELS, gate_passed=True, complete=True).startswith("**(c) transfer**: B − C")
-    assert verdict(found, LEVELS, gate_passed=False, complete=True).startswith("**(b)**")
-    assert verdict(found, LEVELS, gate_passed=True, complete=False).startswith("**Not read yet**")
+    assert read(transfer).startswith("**(c) transfer**: B − C")
+    assert read(transfer, gate_passed=False).startswith("**(b)**")
+    assert read(transfer, complete=False).startswith("**Not read yet**")
     # a measure whose shortcut scores above the ceiling cannot show transfer
-    assert verdict(found, {"position": 0.5, "count": 0.5}, True, True).startswith("**(a)")
-    same = comparisons(by_arm(study(b=(0.4, 0.45), c=(0.4, 0.45), d=(0.2, 0.25))))
-    assert verdict(same, LEVELS, True, True).startswith("**(a) no transfer here**")
-    worse = comparisons(by_arm(study(b=(0.2, 0.25), c=(0.45, 0.5), d=(0.2, 0.25))))
-    assert verdict(worse, LEVELS, True, True).startswith("**(a)")  # rejected, but B is worse: not transfer
+    assert read(transfer, levels={"position": 0.5, "count": 0.5}).startswith("**(a)")
+    assert read(study(b=(0.4, 0.45), c=(0.4, 0.45), d=(0.2, 0.25))).startswith("**(a) no transfer here**")
+    # rejected, but B is worse: not transfer
+    assert read(study(b=(0.2, 0.25), c=(0.45, 0.5), d=(0.2, 0.25))).startswith("**(a)")
+
+
+def test_a_null_between_arms_that_lost_the_format_is_not_read():
+    base = columns(0.2, 0.25)
+    # B and C equal, but C answers only where it is right (45%): B − C cannot tell; D kept the format and is read
+    lost_c = [arm_export(V3_ARMS[k], s, *acc, base, formatted=k != "C") for s in (1, 2, 3)
+              for k, acc in (("A", (0.4, 0.45)), ("B", (0.4, 0.45)), ("C", (0.4, 0.45)), ("D", (0.2, 0.25)))]
+    reading = read(lost_c)
+    assert reading.startswith("**(a) no transfer here**: the gate passed, and D − base is not rejected")
+    assert "B − C cannot tell: C answered 0.425" in reading
+    every = [arm_export(e["arm"], e["seed"], 0.2, 0.25, base, formatted=False) for e in lost_c]
+    assert read(every).startswith("**(b)** this setup cannot tell: the arms lost the answer format")
+    # a shown transfer stands whatever the format of the other arms
+    shown = [e if e["arm"] != "worked_spelling" else arm_export("worked_spelling", e["seed"], 0.7, 0.75, base)
+             for e in lost_c]
+    assert read(shown).startswith("**(c) transfer**: B − C")
 
 
 def test_arms_must_ask_the_same_questions():
@@ -98,3 +135,31 @@ def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     assert "**(c) transfer**" in page and "| B − C | hard position |" in page
     assert "| B | count |" in page  # the covered-share table
     assert (tmp_path / "study" / "v3-arms.png").is_file() and (tmp_path / "study" / "v3-gate.png").is_file()
+
+
+def test_the_arms_run_only_after_the_gate_and_at_its_recipe():
+    base = columns(0.2, 0.25)
+    gate = [export(f"grid-v3cal-s{s}", 1e-3, s, columns(0.5, 0.6, s), base) for s in (1, 2, 3)]  # 1e-3, r 8, 160
+    recipe = ["train.learning_rate=0.001", "lora.r=8", "train.max_steps=160", "train.arm=worked_control"]
+    check_arms_recipe(recipe, gate)  # passes: nothing raised
+    with pytest.raises(SystemExit, match="gate has not passed"):
+        check_arms_recipe(recipe, gate[:2])  # two seeds are not a pass
+    with pytest.raises(SystemExit, match="the gate's recipe is learning rate 0.001, r 8, 160 steps"):
+        check_arms_recipe(["train.learning_rate=0.002", "lora.r=8", "train.max_steps=160"], gate)
+    with pytest.raises(SystemExit, match="lacks lora.r"):
+        check_arms_recipe(["train.learning_rate=0.001", "train.max_steps=160"], gate)
+
+
+def test_the_arms_grid_asks_what_the_calibration_asked():
+    cells = grid_cells(Path("grids/v3-arms.yaml"))
+    assert len(cells) == 12 and all(c.name.startswith(ARMS_PREFIX) for c in cells)
+    arms = {o.split("=", 1)[1] for c in cells for o in c.overrides if o.startswith("train.arm=")}
+    assert arms == set(V3_ARMS.values())
+    spec, calibration = (
+        yaml.safe_load(Path(f"grids/{g}.yaml").read_text())["set"] for g in ("v3-arms", "v3-calibration")
+    )
+    # the same test questions and settings, so base's answers are shared and the arms compare with the gate
+    asked = {k for k in calibration if k.startswith("evaluate.") or k == "model"}
+    assert {k: spec[k] for k in asked} == {k: calibration[k] for k in asked}
+    assert spec["evaluate.unseen_per_task"] > 0 and spec["replay.records"] > 0
+    assert all(k in spec for k in RECIPE_KEYS)

@@ -16,6 +16,8 @@ GATE_QUESTIONS = 400  # questions per deciding measure a run needs to count for 
 TUNED_SETTING, BASE_SETTING = "worked_0shot", "worked_3shot"  # the settings the gate compares
 SHORTCUT_CEILING = 0.30  # a measure decides only if no constant answer or letter-only rule scores above this
 CALIBRATION_PREFIX = "grid-v3cal-"  # experiment and export names of grids/v3-calibration.yaml
+# a model keeps the answer format when at least this share of its replies has an `Answer:` line (base 3-shot: 0.944)
+FORMAT_FLOOR = 0.90
 
 
 def measure(task: str) -> str:
@@ -61,14 +63,36 @@ def diagnostics(tuned: dict, base: dict) -> dict:
     return out
 
 
+def kept_format(rows: list[dict]) -> dict[tuple, bool]:
+    """(lr, r) -> whether every run of the cell still kept the answer format at its last step (tuned answered >=
+    FORMAT_FLOOR). The arms train far longer than the gate's steps (one pass over the coverage set on top), so a
+    recipe that lost the format by its run's end is a risk for them."""
+    last: dict[str, dict] = {}
+    for row in rows:
+        if row["name"] not in last or row["steps"] > last[row["name"]]["steps"]:
+            last[row["name"]] = row
+    kept: dict[tuple, bool] = defaultdict(lambda: True)
+    for row in last.values():
+        answered = row["diagnostics"]["tuned"]["answered"]
+        kept[(row["lr"], row["r"])] &= answered is not None and answered >= FORMAT_FLOOR
+    return dict(kept)
+
+
+def recipe_order(rows: list[dict]):
+    """Sort key of recipes (lr, r, steps): those whose cell kept the format first, then the cheapest (fewest steps,
+    then lowest rank, then lowest learning rate)."""
+    kept = kept_format(rows)
+    return lambda k: (not kept.get(k[:2], False), k[2], k[1], k[0])
+
+
 def passing_recipes(rows: list[dict], seeds_needed: int = 3) -> list[tuple]:
-    """(lr, r, steps) of every recipe that passed on `seeds_needed` seeds and failed on none, cheapest first (fewest
-    steps, then lowest rank, then lowest learning rate)."""
+    """(lr, r, steps) of every recipe that passed on `seeds_needed` seeds and failed on none, in `recipe_order`: the
+    first is the arms' recipe."""
     by_recipe = defaultdict(list)
     for row in rows:
         by_recipe[(row["lr"], row["r"], row["steps"])].append(row["passes"])
     passed = [k for k, v in by_recipe.items() if len(v) >= seeds_needed and all(v)]
-    return sorted(passed, key=lambda k: (k[2], k[1], k[0]))
+    return sorted(passed, key=recipe_order(rows))
 
 
 def shortcut_levels(export: dict, val: list[dict]) -> dict[str, float]:
@@ -132,15 +156,19 @@ def render_calibration(exports: list[dict], figure: Path, arm_exports: list[dict
                                                         DECIDING_HARD_ONLY) for r in rows) + ". A run with fewer "
         f"than {GATE_QUESTIONS} on a measure is a screening look and cannot pass the gate.", ""]  # fmt: skip
     lines += ["### Verdict so far", ""]
+    kept = kept_format(rows)
     if passed:
         lr, r, steps = passed[0]
-        lines.append(f"The gate is passed: the cheapest recipe that passed on 3 seeds is learning rate {lr:g}, LoRA "
-                     f"r {r}, {steps} steps. The arms run at it.")  # fmt: skip
+        lines.append(f"The gate is passed: the arms' recipe is learning rate {lr:g}, LoRA r {r}, {steps} steps "
+                     f"({'its cell kept' if kept[(lr, r)] else 'no passing cell kept'} the answer format at its "
+                     "run's end; then the cheapest).")  # fmt: skip
     elif seed_passes:
-        cheapest = min(seed_passes, key=lambda r: (r["steps"], r["r"], r["lr"]))
-        lines.append(f"{len(seed_passes)} cell-step(s) passed on one seed; the gate needs seeds 2 and 3 of the "
-                     f"cheapest (learning rate {cheapest['lr']:g}, r {cheapest['r']}, {cheapest['steps']} steps) "
-                     "before the arms run.")  # fmt: skip
+        cheapest = min(((r["lr"], r["r"], r["steps"]) for r in seed_passes), key=recipe_order(rows))
+        lr, r, steps = cheapest
+        lines.append(f"{len(seed_passes)} cell-step(s) passed on one seed; the gate needs seeds 2 and 3 of learning "
+                     f"rate {lr:g}, r {r}, {steps} steps before the arms run ("
+                     f"{'its cell kept' if kept[(lr, r)] else 'no such cell kept'} the answer format at its run's "
+                     "end; then the cheapest).")  # fmt: skip
     elif screened := [r for r in rows if r["screening"] and all(
             r[t]["diff"] >= GATE_DIFF and r[t]["p"] < GATE_P for t in DECIDING_HARD_ONLY)]:  # fmt: skip
         lines.append(f"No cell has passed the gate yet; {len(screened)} screening look(s) (fewer than "

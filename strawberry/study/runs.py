@@ -190,7 +190,11 @@ def covered_shares(rows: list[dict], pieces: set[str]) -> dict[str, float | None
     return shares
 
 
+def exports_named(prefix: str) -> list[dict]:
+    """The exports in metrics/study/ whose name starts with `prefix`, by name."""
+    return [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"{prefix}*.json"))]
+
+
 def load_exports(profile: str | None = None) -> list[dict]:
     """The v2 exports (they carry `settings`), of one profile if given."""
-    found = [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"{PREFIX}*.json"))]
-    return [r for r in found if "settings" in r and (profile is None or r["profile"] == profile)]
+    return [r for r in exports_named(PREFIX) if "settings" in r and (profile is None or r["profile"] == profile)]

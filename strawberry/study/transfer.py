@@ -11,7 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from strawberry.study.calibration import BASE_SETTING, SHORTCUT_CEILING, TUNED_SETTING, fmt, measure, measure_levels
+from strawberry.study.calibration import (
+    BASE_SETTING,
+    FORMAT_FLOOR,
+    SHORTCUT_CEILING,
+    TUNED_SETTING,
+    fmt,
+    gate_rows,
+    measure,
+    measure_levels,
+    passing_recipes,
+)
 from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, cluster_bootstrap, mean_sd, subset
 
 ARMS_PREFIX = "grid-v3arms-"  # experiment and export names of grids/v3-arms.yaml
@@ -20,6 +30,27 @@ PAIRS = (("B", "C"), ("D", "base"))  # left − right; "base": the base model, w
 FAMILY_ALPHA = 0.05  # family-wise error over the 4 tests (2 comparisons x 2 measures), Holm
 SEEDS_NEEDED = 3
 SHARE_BINS = {"none": (0.0, 0.0), "part": (1e-9, 1 - 1e-9), "all": (1.0, 1.0)}  # covered share of a word's pieces
+
+
+RECIPE_KEYS = ("train.learning_rate", "lora.r", "train.max_steps")  # the gate's recipe, as the arms' grid sets it
+
+
+def check_arms_recipe(overrides: list[str], calibration: list[dict]) -> None:
+    """Refuses the arms' runs before the gate has passed, or at another recipe than the gate's (the plan fixes
+    both): `overrides` are a cell's `dvc exp run -S` values, `calibration` the gate's exports."""
+    passed = passing_recipes(gate_rows(calibration)) if calibration else []
+    if not passed:
+        raise SystemExit("the calibration gate has not passed (docs/study-v3.md, `python -m scripts.study "
+                         "calibration`): the arms run only at its recipe, after it")  # fmt: skip
+    values = dict(o.split("=", 1) for o in overrides)
+    missing = [k for k in RECIPE_KEYS if k not in values]
+    if missing:
+        raise SystemExit(f"the arms' grid must set the gate's recipe in `set:`; it lacks {', '.join(missing)}")
+    mine = (float(values["train.learning_rate"]), int(values["lora.r"]), int(values["train.max_steps"]))
+    if mine != passed[0]:
+        raise SystemExit(f"the arms' grid sets learning rate {mine[0]:g}, r {mine[1]}, {mine[2]} steps; the gate's "
+                         f"recipe is learning rate {passed[0][0]:g}, r {passed[0][1]}, {passed[0][2]} steps: set "
+                         "that in its `set:`")  # fmt: skip
 
 
 def holm(pvalues: dict, alpha: float = FAMILY_ALPHA) -> dict:
@@ -66,9 +97,16 @@ def comparisons(runs: dict[str, list[dict]]) -> dict[tuple[str, str, str], dict]
     return out
 
 
-def verdict(found: dict[tuple, dict], levels: dict[str, float], gate_passed: bool, complete: bool) -> str:
+def answered_rates(runs: dict[str, list[dict]]) -> dict[str, float]:
+    """Arm letter -> the share of its replies with an answer line (mean over seeds)."""
+    return {key: float(np.mean([np.mean(c["answered"]) for c in side(runs, key)])) for key in runs}
+
+
+def verdict(found: dict[tuple, dict], levels: dict[str, float], gate_passed: bool, complete: bool,
+            answered: dict[str, float]) -> str:
     """The pre-registered reading: (b) the gate did not pass; (c) a comparison shows transfer (a test of it rejected
-    by Holm with a positive difference, on a measure that decides); else (a)."""
+    by Holm with a positive difference, on a measure that decides); else (a), for the comparisons whose arms kept
+    the answer format (answered >= FORMAT_FLOOR): a null between models that stopped answering is not read."""
     if not gate_passed:
         return ("**(b)** this setup cannot tell: the positive control did not pass the gate, so no arm result is "
                 "read.")  # fmt: skip
@@ -81,9 +119,17 @@ def verdict(found: dict[tuple, dict], levels: dict[str, float], gate_passed: boo
         named = [f"{left} − {right} on {measure(task)} {found[(left, right, task)]['diff']:+.3f}"
                  for left, right, task in shown]  # fmt: skip
         return "**(c) transfer**: " + "; ".join(named) + " (Holm, family-wise 0.05)."
-    return ("**(a) no transfer here**: the gate passed, and neither B − C nor D − base is rejected with a positive "
+    lost = {k: a for k, a in answered.items() if k != "A" and a < FORMAT_FLOOR}
+    unread = [f"{left} − {right}" for left, right in PAIRS if {left, right} & set(lost)]
+    why = ", ".join(f"{k} answered {a:.3f}" for k, a in lost.items())
+    if len(unread) == len(PAIRS):
+        return (f"**(b)** this setup cannot tell: the arms lost the answer format ({why}; below {FORMAT_FLOOR:.2f}), "
+                "so no difference between them is read as no transfer.")  # fmt: skip
+    readable = [f"{left} − {right}" for left, right in PAIRS if f"{left} − {right}" not in unread]
+    return (f"**(a) no transfer here**: the gate passed, and {' nor '.join(readable)} is not rejected with a positive "
             "difference on a deciding measure (Holm over the 4 tests). Read with the minimum detectable effect of "
-            "the plan: smaller effects can go unseen.")  # fmt: skip
+            "the plan: smaller effects can go unseen."
+            + (f" {' and '.join(unread)} cannot tell: {why} (below {FORMAT_FLOOR:.2f})." if unread else ""))
 
 
 def share_bin(share: float | None) -> str | None:
@@ -134,7 +180,7 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
     for (left, right, task), t in found.items():
         lines.append(f"| {left} − {right} | {measure(task)} | {t['diff']:+.3f} [{t['low']:+.3f}, {t['high']:+.3f}] | "
                      f"{t['p']:.4f} | {'yes' if rejected[(left, right, task)] else 'no'} |")  # fmt: skip
-    lines += ["", "## Reading", "", verdict(found, levels, gate_passed, complete), ""]
+    lines += ["", "## Reading", "", verdict(found, levels, gate_passed, complete, answered_rates(runs)), ""]
     lines += contrast_lines(runs) + unseen_lines(runs)
     plot_arms(runs, figure)
     return lines + [f"![the arms on the deciding measures]({figure.parent.name}/{figure.name})", ""]
