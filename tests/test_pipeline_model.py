@@ -399,7 +399,7 @@ def test_study_v3_arm_d_trains_on_coverage_and_the_base_models_own_replies(repo)
     import dvc.api
 
     overrides = ["replay.records=4", "replay.shots=1", "train.arm=spelling_replay", "train.eval_steps=1000",
-                 "train.batch_size=16", "evaluate.worked_shots=[0]", "evaluate.unseen_per_task=2",
+                 "train.batch_size=64", "evaluate.worked_shots=[0]", "evaluate.unseen_per_task=2",
                  "evaluate.tuned_settings=[worked_0shot]"]  # fmt: skip
     run(["dvc", "exp", "run", "--temp", "-n", "arm-d", *[a for o in overrides for a in ("-S", o)]], repo, timeout=900)
     row = next(r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)) if r["name"] == "arm-d")
@@ -414,7 +414,7 @@ def test_study_v3_arm_d_trains_on_coverage_and_the_base_models_own_replies(repo)
     assert [r["output"] for r in replay] != [r["output"] for r in asked]  # the tiny model's replies, not the answers
     coverage = (repo / "data/splits/train_coverage.jsonl").read_text().splitlines()
     steps = json.loads(read("metrics/train.json"))["steps"]
-    assert steps == -(-(len(coverage) + 4) // 16)  # one pass over both at batch 16, no worked part
+    assert steps == -(-(len(coverage) + 4) // 64)  # one pass over both at batch 64, no worked part
     details = json.loads(read("metrics/eval_details.json"))
     assert details["settings"] == ["worked_0shot"] and details["unseen"]["position"]["n"] == 2
     asked = {(r["model"], r["setting"]) for r in map(json.loads, read("eval/predictions.jsonl").splitlines())}
