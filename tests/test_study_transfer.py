@@ -83,14 +83,16 @@ def test_the_reading_follows_the_rule():
 
 
 def test_a_null_between_arms_that_lost_the_format_is_not_read():
-    base = columns(0.2, 0.25)
+    base = columns(0.2, 0.25, formatted=True)
     # B and C equal, but C answers only where it is right (45%): B − C cannot tell; D kept the format and is read
     lost_c = [arm_export(V3_ARMS[k], s, *acc, base, formatted=k != "C") for s in (1, 2, 3)
               for k, acc in (("A", (0.4, 0.45)), ("B", (0.4, 0.45)), ("C", (0.4, 0.45)), ("D", (0.2, 0.25)))]
     reading = read(lost_c)
     assert reading.startswith("**(a) no transfer here**: the gate passed, and D − base is not rejected")
-    assert "B − C cannot tell: C answered 0.425" in reading
-    every = [arm_export(e["arm"], e["seed"], 0.2, 0.25, base, formatted=False) for e in lost_c]
+    assert "B − C cannot tell: C answered 0.425 against A's 1.000 (more than 0.10 below)" in reading
+    # D is held against base (every reply answers here), B and C against A (kept)
+    every = [e if e["arm"] == "worked_control" else arm_export(e["arm"], e["seed"], 0.2, 0.25, base, formatted=False)
+             for e in lost_c]  # fmt: skip
     assert read(every).startswith("**(b)** this setup cannot tell: the arms lost the answer format")
     # a shown transfer stands whatever the format of the other arms
     shown = [e if e["arm"] != "worked_spelling" else arm_export("worked_spelling", e["seed"], 0.7, 0.75, base)

@@ -13,7 +13,6 @@ import numpy as np
 
 from strawberry.study.calibration import (
     BASE_SETTING,
-    FORMAT_FLOOR,
     SHORTCUT_CEILING,
     TUNED_SETTING,
     fmt,
@@ -29,6 +28,10 @@ V3_ARMS = {"A": "worked_control", "B": "worked_spelling", "C": "worked_format", 
 PAIRS = (("B", "C"), ("D", "base"))  # left − right; "base": the base model, worked 3-shot
 FAMILY_ALPHA = 0.05  # family-wise error over the 4 tests (2 comparisons x 2 measures), Holm
 SEEDS_NEEDED = 3
+# an arm lost the answer format when its answered rate is this far below its reference's: A for B and C (the same
+# worked part without the added pass), base for D (whose own replies D replays)
+FORMAT_DROP = 0.10
+FORMAT_REFERENCE = {"B": "A", "C": "A", "D": "base"}
 SHARE_BINS = {"none": (0.0, 0.0), "part": (1e-9, 1 - 1e-9), "all": (1.0, 1.0)}  # covered share of a word's pieces
 
 
@@ -98,20 +101,30 @@ def comparisons(runs: dict[str, list[dict]]) -> dict[tuple[str, str, str], dict]
 
 
 def answered_rates(runs: dict[str, list[dict]]) -> dict[str, float]:
-    """Arm letter -> the share of its replies with an answer line (mean over seeds)."""
-    return {key: float(np.mean([np.mean(c["answered"]) for c in side(runs, key)])) for key in runs}
+    """Arm letter (and "base") -> the share of its replies with an answer line (mean over seeds)."""
+    rates = {key: float(np.mean([np.mean(c["answered"]) for c in side(runs, key)])) for key in runs}
+    return rates | {"base": float(np.mean(side(runs, "base")[0]["answered"]))}
+
+
+def format_lost(answered: dict[str, float]) -> dict[str, str]:
+    """Arm letter -> why it lost the answer format: answered more than FORMAT_DROP below its reference's."""
+    lost = {}
+    for key, ref in FORMAT_REFERENCE.items():
+        if key in answered and ref in answered and answered[key] < answered[ref] - FORMAT_DROP:
+            lost[key] = f"{key} answered {answered[key]:.3f} against {ref}'s {answered[ref]:.3f}"
+    return lost
 
 
 def verdict(found: dict[tuple, dict], levels: dict[str, float], gate_passed: bool, complete: bool,
             answered: dict[str, float]) -> str:
     """The pre-registered reading: (b) the gate did not pass; (c) a comparison shows transfer (a test of it rejected
     by Holm with a positive difference, on a measure that decides); else (a), for the comparisons whose arms kept
-    the answer format (answered >= FORMAT_FLOOR): a null between models that stopped answering is not read."""
+    the answer format (`format_lost`): a null between models that stopped answering is not read."""
     if not gate_passed:
         return ("**(b)** this setup cannot tell: the positive control did not pass the gate, so no arm result is "
                 "read.")  # fmt: skip
     if not complete:
-        return (f"**Not read yet**: the reading needs {SEEDS_NEEDED} seeds of arms B, C and D "
+        return (f"**Not read yet**: the reading needs {SEEDS_NEEDED} seeds of arms A, B, C and D "
                 "(the rule is applied to the whole family at once, never to part of it).")  # fmt: skip
     rejected = holm({k: v["p"] for k, v in found.items()})
     shown = [k for k, v in found.items() if rejected[k] and v["diff"] > 0 and levels[k[2]] <= SHORTCUT_CEILING]
@@ -119,17 +132,17 @@ def verdict(found: dict[tuple, dict], levels: dict[str, float], gate_passed: boo
         named = [f"{left} − {right} on {measure(task)} {found[(left, right, task)]['diff']:+.3f}"
                  for left, right, task in shown]  # fmt: skip
         return "**(c) transfer**: " + "; ".join(named) + " (Holm, family-wise 0.05)."
-    lost = {k: a for k, a in answered.items() if k != "A" and a < FORMAT_FLOOR}
+    lost = format_lost(answered)
     unread = [f"{left} − {right}" for left, right in PAIRS if {left, right} & set(lost)]
-    why = ", ".join(f"{k} answered {a:.3f}" for k, a in lost.items())
+    why = "; ".join(lost.values()) + f" (more than {FORMAT_DROP:.2f} below)"
     if len(unread) == len(PAIRS):
-        return (f"**(b)** this setup cannot tell: the arms lost the answer format ({why}; below {FORMAT_FLOOR:.2f}), "
-                "so no difference between them is read as no transfer.")  # fmt: skip
+        return (f"**(b)** this setup cannot tell: the arms lost the answer format ({why}), so no difference "
+                "between them is read as no transfer.")  # fmt: skip
     readable = [f"{left} − {right}" for left, right in PAIRS if f"{left} − {right}" not in unread]
     return (f"**(a) no transfer here**: the gate passed, and {' nor '.join(readable)} is not rejected with a positive "
             "difference on a deciding measure (Holm over the 4 tests). Read with the minimum detectable effect of "
             "the plan: smaller effects can go unseen."
-            + (f" {' and '.join(unread)} cannot tell: {why} (below {FORMAT_FLOOR:.2f})." if unread else ""))
+            + (f" {' and '.join(unread)} cannot tell: {why}." if unread else ""))
 
 
 def share_bin(share: float | None) -> str | None:
@@ -155,7 +168,7 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
     comparisons with 95% intervals, p and Holm's decision, the reading, and the diagnostics."""
     runs = by_arm(exports)
     levels = measure_levels(exports)
-    complete = all(len(runs.get(k, [])) >= SEEDS_NEEDED for k in "BCD")
+    complete = all(len(runs.get(k, [])) >= SEEDS_NEEDED for k in "ABCD")
     found = comparisons(runs)
     rejected = holm({k: v["p"] for k, v in found.items()}) if found else {}
     lines = ["## Step 2: the arms", "",
