@@ -1,9 +1,21 @@
 """Study v3's calibration gate on outcome columns whose answer is known: a tuned model right where base is wrong
 passes, one no better than base does not, a gain on one measure only does not; recipes need every seed."""
 
-import numpy as np
+from pathlib import Path
 
-from strawberry.study.calibration import BASE_SETTING, TUNED_SETTING, gate_rows, passing_recipes, shortcut_levels
+import numpy as np
+import yaml
+
+from strawberry.cells import grid_cells
+from strawberry.params import load_params
+from strawberry.study.calibration import (
+    BASE_SETTING,
+    CALIBRATION_PREFIX,
+    TUNED_SETTING,
+    gate_rows,
+    passing_recipes,
+    shortcut_levels,
+)
 
 N_WORDS = 400  # two questions per word: a middle-letter position question and a count question (the gate's 400 each)
 
@@ -106,3 +118,17 @@ def test_a_full_size_pass_outranks_a_screening_look(tmp_path):
             export("grid-v3cal-screen", 2e-3, 1, columns(0.5, 0.6, 1, 200), small) | levels]  # fmt: skip
     page = render_calibration(runs, tmp_path / "study" / "v3-gate.png")
     assert "passed on one seed" in page and "screening look(s)" not in page.split("### Verdict so far")[1]
+
+
+def test_the_seeds_grid_is_the_calibration_stopped_at_the_recipes_steps():
+    seeds, calibration = (yaml.safe_load(Path(f"grids/{g}.yaml").read_text())
+                          for g in ("v3-calibration-seeds", "v3-calibration"))  # fmt: skip
+    stopped = {"train.max_steps", "train.patience", "train.eval_steps", "train.snapshot_steps"}
+    assert {k: v for k, v in seeds["set"].items() if k not in stopped} == {
+        k: v for k, v in calibration["set"].items() if k not in stopped}
+    # a shorter run is the snapshot of a longer one only while the learning rate is constant after warmup
+    assert load_params()["train"]["lr_scheduler"] == "constant_with_warmup"
+    assert seeds["set"]["train.max_steps"] in yaml.safe_load(calibration["set"]["train.snapshot_steps"])
+    assert set(seeds["grid"]["train.seed"]).isdisjoint(calibration["grid"]["train.seed"])
+    cells = grid_cells(Path("grids/v3-calibration-seeds.yaml"))
+    assert all(c.name.startswith(CALIBRATION_PREFIX) for c in cells)
