@@ -13,6 +13,7 @@ from strawberry.study.calibration import (
     CALIBRATION_PREFIX,
     TUNED_SETTING,
     gate_rows,
+    open_recipes,
     passing_recipes,
     shortcut_levels,
 )
@@ -43,8 +44,8 @@ def columns(position_right: float, count_right: float, seed: int = 0, n_words: i
     return cols
 
 
-def export(name: str, lr: float, seed: int, tuned: dict, base: dict, snapshot: dict | None = None) -> dict:
-    return {"name": name, "seed": seed, "params": {"train.learning_rate": lr, "lora.r": 8, "train.max_steps": 160},
+def export(name: str, lr: float, seed: int, tuned: dict, base: dict, snapshot: dict | None = None, r: int = 8) -> dict:
+    return {"name": name, "seed": seed, "params": {"train.learning_rate": lr, "lora.r": r, "train.max_steps": 160},
             "base": {BASE_SETTING: base}, "tuned": {TUNED_SETTING: tuned},
             "snapshots": {"80": {"tuned": {TUNED_SETTING: snapshot}}} if snapshot else {}}  # fmt: skip
 
@@ -70,6 +71,22 @@ def test_a_recipe_passes_on_every_seed_and_the_cheapest_comes_first():
     # seed 3 fails at 160 steps, and has no 80-step snapshot: 80 steps has two seeds only
     assert passing_recipes(gate_rows(failing_seed)) == []
     assert passing_recipes(gate_rows(good[:2])) == []  # two seeds are not three
+    assert open_recipes(gate_rows(good[:2])) == [(1e-3, 8, 80), (1e-3, 8, 160)]
+    assert open_recipes(gate_rows(failing_seed)) == [(1e-3, 8, 80)]  # 160 steps failed on seed 3
+
+
+def test_the_verdict_moves_on_when_the_named_recipe_fails_a_seed(tmp_path):
+    from strawberry.study.calibration import render_calibration
+
+    base, levels = columns(0.2, 0.25), {"shortcut_levels": {"position": 0.12, "count": 0.235}}
+    # r 8 passed on seed 1 and failed on seed 2; r 16 passed on seed 1: r 16 is next
+    runs = [export("grid-v3cal-r8-s1", 2e-3, 1, columns(0.5, 0.6, 1), base) | levels,
+            export("grid-v3cal-r8-s2", 2e-3, 2, columns(0.2, 0.25, 2), base) | levels,
+            export("grid-v3cal-r16-s1", 2e-3, 1, columns(0.5, 0.6, 3), base, r=16) | levels]  # fmt: skip
+    verdict = render_calibration(runs, tmp_path / "g.png").split("### Verdict so far")[1].split("###")[0]
+    assert "learning rate 0.002, r 16, 160 steps comes first" in verdict and "seed(s) 1:" in verdict
+    verdict = render_calibration(runs[:2], tmp_path / "g.png").split("### Verdict so far")[1].split("###")[0]
+    assert "Every recipe that passed on a seed failed on another (learning rate 0.002, r 8, 160 steps)" in verdict
 
 
 def test_a_recipe_that_kept_the_format_comes_before_a_cheaper_one_that_lost_it():
@@ -104,8 +121,8 @@ def test_the_page_shows_every_cell_step_and_the_verdict(tmp_path):
     assert len(table) == 4  # 80 and 160 steps, in the gate table and in the diagnostics table
     assert "| 0.002 | 8 | 160 | 1 | 0.500 / 0.200 |" in page and page.count("| yes |") == 1
     assert "hard position 0.120, count 0.235" in page and "grid-v3cal-a 120 min" in page
-    assert "1 cell-step(s) passed on one seed" in page
-    assert "seeds 2 and 3 of learning rate 0.002, r 8, 160 steps" in page
+    assert "1 cell-step(s) passed on a seed; learning rate 0.002, r 8, 160 steps comes first" in page
+    assert "passed on seed(s) 1: the gate needs 3 seeds" in page
     assert (tmp_path / "study" / "v3-gate.png").stat().st_size > 10_000
 
 
@@ -117,7 +134,7 @@ def test_a_full_size_pass_outranks_a_screening_look(tmp_path):
     runs = [export("grid-v3cal-full", 2e-3, 1, columns(0.5, 0.6, 1), base) | levels,
             export("grid-v3cal-screen", 2e-3, 1, columns(0.5, 0.6, 1, 200), small) | levels]  # fmt: skip
     page = render_calibration(runs, tmp_path / "study" / "v3-gate.png")
-    assert "passed on one seed" in page and "screening look(s)" not in page.split("### Verdict so far")[1]
+    assert "passed on a seed" in page and "screening look(s)" not in page.split("### Verdict so far")[1]
 
 
 def test_the_seeds_grid_is_the_calibration_stopped_at_the_recipes_steps():

@@ -85,14 +85,26 @@ def recipe_order(rows: list[dict]):
     return lambda k: (not kept.get(k[:2], False), k[2], k[1], k[0])
 
 
+def seed_results(rows: list[dict]) -> dict[tuple, dict[int, bool]]:
+    """(lr, r, steps) -> seed -> whether that seed's run passed at those steps."""
+    by_recipe: dict[tuple, dict[int, bool]] = defaultdict(dict)
+    for row in rows:
+        by_recipe[(row["lr"], row["r"], row["steps"])][row["seed"]] = row["passes"]
+    return dict(by_recipe)
+
+
+def open_recipes(rows: list[dict]) -> list[tuple]:
+    """(lr, r, steps) of every recipe that passed on some seed and failed on none, in `recipe_order`: the first is
+    the one to run more seeds of (or, once it has them, the arms' recipe)."""
+    open_ = [k for k, v in seed_results(rows).items() if all(v.values())]
+    return sorted(open_, key=recipe_order(rows))
+
+
 def passing_recipes(rows: list[dict], seeds_needed: int = 3) -> list[tuple]:
     """(lr, r, steps) of every recipe that passed on `seeds_needed` seeds and failed on none, in `recipe_order`: the
     first is the arms' recipe."""
-    by_recipe = defaultdict(list)
-    for row in rows:
-        by_recipe[(row["lr"], row["r"], row["steps"])].append(row["passes"])
-    passed = [k for k, v in by_recipe.items() if len(v) >= seeds_needed and all(v)]
-    return sorted(passed, key=recipe_order(rows))
+    results = seed_results(rows)
+    return [k for k in open_recipes(rows) if len(results[k]) >= seeds_needed]
 
 
 def shortcut_levels(export: dict, val: list[dict]) -> dict[str, float]:
@@ -162,13 +174,19 @@ def render_calibration(exports: list[dict], figure: Path, arm_exports: list[dict
         lines.append(f"The gate is passed: the arms' recipe is learning rate {lr:g}, LoRA r {r}, {steps} steps "
                      f"({'its cell kept' if kept[(lr, r)] else 'no passing cell kept'} the answer format at its "
                      "run's end; then the cheapest).")  # fmt: skip
+    elif candidates := open_recipes(rows):
+        lr, r, steps = candidates[0]
+        seeds = sorted(seed_results(rows)[candidates[0]])
+        lines.append(f"{len(seed_passes)} cell-step(s) passed on a seed; learning rate {lr:g}, r {r}, {steps} steps "
+                     f"comes first ({'its cell kept' if kept[(lr, r)] else 'no such cell kept'} the answer format at "
+                     f"its run's end; then the cheapest) and passed on seed(s) {', '.join(map(str, seeds))}: the gate "
+                     f"needs 3 seeds before the arms run.")  # fmt: skip
     elif seed_passes:
-        cheapest = min(((r["lr"], r["r"], r["steps"]) for r in seed_passes), key=recipe_order(rows))
-        lr, r, steps = cheapest
-        lines.append(f"{len(seed_passes)} cell-step(s) passed on one seed; the gate needs seeds 2 and 3 of learning "
-                     f"rate {lr:g}, r {r}, {steps} steps before the arms run ("
-                     f"{'its cell kept' if kept[(lr, r)] else 'no such cell kept'} the answer format at its run's "
-                     "end; then the cheapest).")  # fmt: skip
+        failed = sorted({(r["lr"], r["r"], r["steps"]) for r in seed_passes})
+        lines.append("Every recipe that passed on a seed failed on another ("
+                     + "; ".join(f"learning rate {lr:g}, r {r}, {steps} steps" for lr, r, steps in failed)
+                     + "): the grid's other cells decide; if none passes on 3 seeds, the study stops at step 1 "
+                     "(reading (b)).")  # fmt: skip
     elif screened := [r for r in rows if r["screening"] and all(
             r[t]["diff"] >= GATE_DIFF and r[t]["p"] < GATE_P for t in DECIDING_HARD_ONLY)]:  # fmt: skip
         lines.append(f"No cell has passed the gate yet; {len(screened)} screening look(s) (fewer than "
