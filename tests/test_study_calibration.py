@@ -134,6 +134,7 @@ def test_a_full_size_pass_outranks_a_screening_look(tmp_path):
     runs = [export("grid-v3cal-full", 2e-3, 1, columns(0.5, 0.6, 1), base) | levels,
             export("grid-v3cal-screen", 2e-3, 1, columns(0.5, 0.6, 1, 200), small) | levels]  # fmt: skip
     page = render_calibration(runs, tmp_path / "study" / "v3-gate.png")
+    assert open_recipes(gate_rows(runs)) == [(2e-3, 8, 160)]  # the screening look's row neither passes nor fails it
     assert "passed on a seed" in page and "screening look(s)" not in page.split("### Verdict so far")[1]
 
 

@@ -86,9 +86,9 @@ def recipe_order(rows: list[dict]):
 
 
 def seed_results(rows: list[dict]) -> dict[tuple, dict[int, bool]]:
-    """(lr, r, steps) -> seed -> whether that seed's run passed at those steps."""
+    """(lr, r, steps) -> seed -> whether that seed's run passed at those steps (a screening look decides nothing)."""
     by_recipe: dict[tuple, dict[int, bool]] = defaultdict(dict)
-    for row in rows:
+    for row in (r for r in rows if not r["screening"]):
         by_recipe[(row["lr"], row["r"], row["steps"])][row["seed"]] = row["passes"]
     return dict(by_recipe)
 
