@@ -150,3 +150,14 @@ def test_the_seeds_grid_is_the_calibration_stopped_at_the_recipes_steps():
     assert set(seeds["grid"]["train.seed"]).isdisjoint(calibration["grid"]["train.seed"])
     cells = grid_cells(Path("grids/v3-calibration-seeds.yaml"))
     assert all(c.name.startswith(CALIBRATION_PREFIX) for c in cells)
+
+
+def test_committed_v3_page_is_generated_from_the_committed_exports(tmp_path):
+    # README's v3 numbers are checked against docs/study-v3.md: it must be what `calibration` makes of the exports
+    import subprocess
+    import sys
+
+    page = tmp_path / "study-v3.md"
+    subprocess.run([sys.executable, "-m", "scripts.study", "calibration", "--out", str(page)], check=True)
+    assert page.read_text() == Path("docs/study-v3.md").read_text()
+    assert (tmp_path / "study" / "v3-gate.png").stat().st_size > 10_000
