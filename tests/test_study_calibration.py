@@ -4,6 +4,7 @@ passes, one no better than base does not, a gain on one measure only does not; r
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 from strawberry.cells import grid_cells
@@ -138,17 +139,19 @@ def test_a_full_size_pass_outranks_a_screening_look(tmp_path):
     assert "passed on a seed" in page and "screening look(s)" not in page.split("### Verdict so far")[1]
 
 
-def test_the_seeds_grid_is_the_calibration_stopped_at_the_recipes_steps():
-    seeds, calibration = (yaml.safe_load(Path(f"grids/{g}.yaml").read_text())
-                          for g in ("v3-calibration-seeds", "v3-calibration"))  # fmt: skip
+@pytest.mark.parametrize("grid", ["v3-calibration-seeds", "v3-calibration-seeds-80"])
+def test_the_seeds_grids_are_the_calibration_stopped_at_the_recipes_steps(grid):
+    seeds, calibration = (yaml.safe_load(Path(f"grids/{g}.yaml").read_text()) for g in (grid, "v3-calibration"))
     stopped = {"train.max_steps", "train.patience", "train.eval_steps", "train.snapshot_steps"}
     assert {k: v for k, v in seeds["set"].items() if k not in stopped} == {
         k: v for k, v in calibration["set"].items() if k not in stopped}
     # a shorter run is the snapshot of a longer one only while the learning rate is constant after warmup
     assert load_params()["train"]["lr_scheduler"] == "constant_with_warmup"
-    assert seeds["set"]["train.max_steps"] in yaml.safe_load(calibration["set"]["train.snapshot_steps"])
+    steps = seeds["set"]["train.max_steps"]
+    assert steps in [*yaml.safe_load(calibration["set"]["train.snapshot_steps"]), calibration["set"]["train.max_steps"]]
+    assert seeds["set"]["train.patience"] == seeds["set"]["train.eval_steps"] == steps  # validated once, at the end
     assert set(seeds["grid"]["train.seed"]).isdisjoint(calibration["grid"]["train.seed"])
-    cells = grid_cells(Path("grids/v3-calibration-seeds.yaml"))
+    cells = grid_cells(Path(f"grids/{grid}.yaml"))
     assert all(c.name.startswith(CALIBRATION_PREFIX) for c in cells)
 
 
