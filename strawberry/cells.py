@@ -49,27 +49,48 @@ def study_cells(profile: str, seeds: list[int], dose_factor: int, default_steps:
     return [Cell(name, overrides) for name, overrides in plan(profile, seeds, dose_factor, default_steps, arms)]
 
 
+def grid_spec(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """A grid file with its `extends:` resolved: the parent's `name:` and `set:` are the start, the file's own keys
+    win (its `set:` keys override the parent's one by one); `grid:` is never inherited. A path in `extends:` is
+    relative to the file that names it."""
+    try:
+        spec = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise SystemExit(f"{path}: cannot read the grid file: {e}") from None
+    if not isinstance(spec, dict):
+        raise SystemExit(f"{path}: a grid file is a mapping with `name:`, `grid:` and optionally `set:`, `extends:`")
+    if "extends" not in spec:
+        return spec
+    parent_path = path.parent / str(spec["extends"])
+    if parent_path.resolve() in _seen:
+        raise SystemExit(f"{path}: `extends: {spec['extends']}` is a loop")
+    parent = grid_spec(parent_path, (*_seen, path.resolve()))
+    if not isinstance(parent.get("set") or {}, dict) or not isinstance(spec.get("set") or {}, dict):
+        raise SystemExit(f"{path}: `set:` must be a mapping of params.yaml keys to values, here and in {parent_path}")
+    merged = {"name": parent.get("name")} | {k: v for k, v in spec.items() if k != "extends"}
+    merged["set"] = (parent.get("set") or {}) | (spec.get("set") or {})
+    return merged
+
+
 def grid_cells(path: Path) -> list[Cell]:
     """Every combination of a grid file, in the file's order:
 
         name: rank                      # cells are named grid-rank-r4-seed1, ...
+        extends: base.yaml              # optional: start from that grid's name and `set:` (grid_spec)
         set: {model: qwen3-4b}          # the same in every cell
         grid:                           # every combination of these values
           lora.r: [4, 8, 16, 32]
           train.seed: [1, 2, 3]
     """
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise SystemExit(f"{path}: cannot read the grid file: {e}") from None
-    if not isinstance(spec, dict) or not isinstance(spec.get("grid"), dict) or not spec["grid"]:
+    spec = grid_spec(path)
+    if not isinstance(spec.get("grid"), dict) or not spec["grid"]:
         raise SystemExit(f"{path}: a grid file needs `grid:`, a mapping of params.yaml keys to lists of values")
     if not re.fullmatch(r"[A-Za-z0-9_-]+", str(spec.get("name", ""))):
         raise SystemExit(f"{path}: `name:` must be letters, digits, - or _ (it names every cell's experiment)")
     for key, values in spec["grid"].items():
         if not isinstance(values, list) or not values:
             raise SystemExit(f"{path}: grid key {key!r} needs a non-empty list of values")
-    fixed = [f"{k}={v}" for k, v in (spec.get("set") or {}).items()]
+    fixed = [f"{k}={v}" for k, v in (spec.get("set") or {}).items() if k not in spec["grid"]]
     cells = []
     for combo in itertools.product(*spec["grid"].values()):
         pairs = list(zip(spec["grid"], combo))

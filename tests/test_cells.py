@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from scripts.study import parse_args
-from strawberry.cells import INDEX_ENV, cell_command, cell_index, grid_cells
+from strawberry.cells import INDEX_ENV, cell_command, cell_index, grid_cells, grid_spec
 from tests.conftest import ROOT, VENV_BIN, copy_project, run, set_params
 from tests.s3server import CREDENTIALS, s3_server
 from tests.test_pipeline_model import TINY
@@ -156,6 +156,26 @@ def test_grid_file_gives_every_combination(tmp_path):
     grid.write_text("name: rank\ngrid:\n  lora.r: 4\n")
     with pytest.raises(SystemExit, match=r"g.yaml: grid key 'lora.r' needs a non-empty list"):
         grid_cells(grid)
+
+
+def test_grid_file_extends_another(tmp_path):
+    base = "name: cal\nset: {model: m, lora.r: 4, train.arm: a}\ngrid: {train.seed: [1]}\n"
+    (tmp_path / "base.yaml").write_text(base)
+    (tmp_path / "sub").mkdir()
+    child = tmp_path / "sub" / "seeds.yaml"
+    child.write_text("extends: ../base.yaml\nset: {lora.r: 8, replay.records: 5}\ngrid:\n  train.arm: [a, b]\n")
+    spec = grid_spec(child)
+    assert spec["name"] == "cal" and spec["set"] == {"model": "m", "lora.r": 8, "train.arm": "a", "replay.records": 5}
+    cells = grid_cells(child)  # the parent's grid is not inherited; a set key the grid varies is left to the grid
+    assert [c.name for c in cells] == ["grid-cal-arma", "grid-cal-armb"]
+    assert cells[1].overrides == ["model=m", "lora.r=8", "replay.records=5", "train.arm=b"]
+    child.write_text("name: own\nextends: ../nowhere.yaml\ngrid: {train.seed: [1]}\n")
+    with pytest.raises(SystemExit, match=r"nowhere.yaml: cannot read the grid file"):
+        grid_cells(child)
+    (tmp_path / "base.yaml").write_text("name: cal\nextends: sub/seeds.yaml\ngrid: {train.seed: [1]}\n")
+    child.write_text("extends: ../base.yaml\ngrid: {train.seed: [1]}\n")
+    with pytest.raises(SystemExit, match=r"is a loop"):
+        grid_cells(child)
 
 
 def study_job() -> dict:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import yaml
 
-from strawberry.cells import grid_cells
+from strawberry.cells import grid_cells, grid_spec
 from strawberry.params import load_params
 from strawberry.study.calibration import (
     BASE_SETTING,
@@ -141,7 +141,7 @@ def test_a_full_size_pass_outranks_a_screening_look(tmp_path):
 
 @pytest.mark.parametrize("grid", ["v3-calibration-seeds", "v3-calibration-seeds-80"])
 def test_the_seeds_grids_are_the_calibration_stopped_at_the_recipes_steps(grid):
-    seeds, calibration = (yaml.safe_load(Path(f"grids/{g}.yaml").read_text()) for g in (grid, "v3-calibration"))
+    seeds, calibration = (grid_spec(Path(f"grids/{g}.yaml")) for g in (grid, "v3-calibration"))
     stopped = {"train.max_steps", "train.patience", "train.eval_steps", "train.snapshot_steps"}
     assert {k: v for k, v in seeds["set"].items() if k not in stopped} == {
         k: v for k, v in calibration["set"].items() if k not in stopped}

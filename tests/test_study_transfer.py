@@ -5,9 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
-from strawberry.cells import grid_cells
+from strawberry.cells import grid_cells, grid_spec
 from strawberry.study.calibration import BASE_SETTING, TUNED_SETTING, render_calibration
 from strawberry.study.runs import covered_shares
 from strawberry.study.transfer import (
@@ -158,7 +157,7 @@ def test_the_arms_grid_asks_what_the_calibration_asked():
     arms = {o.split("=", 1)[1] for c in cells for o in c.overrides if o.startswith("train.arm=")}
     assert arms == set(V3_ARMS.values())
     spec, calibration = (
-        yaml.safe_load(Path(f"grids/{g}.yaml").read_text())["set"] for g in ("v3-arms", "v3-calibration")
+        grid_spec(Path(f"grids/{g}.yaml"))["set"] for g in ("v3-arms", "v3-calibration")
     )
     # the same test questions and settings, so base's answers are shared and the arms compare with the gate
     asked = {k for k in calibration if k.startswith("evaluate.") or k == "model"}
