@@ -36,41 +36,35 @@ def test_malformed_yaml_names_file(tmp_path):
         load_template_file(path)
 
 
-def test_unknown_variable_names_file_and_template(tmp_path):
-    path = write(
-        tmp_path,
-        """task: count
-templates:
+BAD_TEMPLATES = {  # a template file with one fault -> the error, which names the file and the template
+    "unknown variable": ("count", """
   - {id: count.ok, style: simple, instruction: "How many '{letter}' in '{word}'?"}
-  - {id: count.needs_n, style: simple, instruction: "Is the {n}th letter of '{word}' a '{letter}'?"}
-""",
-    )
-    with pytest.raises(TemplateError, match=r"bad.yaml: template count.needs_n needs \{n\}.*task 'count'"):
-        load_template_file(path)
-
-
-def test_unbalanced_brace_names_template(tmp_path):
-    path = write(
-        tmp_path,
-        """task: length
-templates:
-  - {id: length.broken, style: simple, instruction: "How long is '{word'?"}
-""",
-    )
-    with pytest.raises(TemplateError, match="bad.yaml: template length.broken: malformed template"):
-        load_template_file(path)
-
-
-def test_schema_error_names_template(tmp_path):
-    path = write(
-        tmp_path,
-        """task: position
-templates:
+  - {id: count.needs_n, style: simple, instruction: "Is the {n}th letter of '{word}' a '{letter}'?"}""",
+                         r"bad.yaml: template count.needs_n needs \{n\}.*task 'count'"),
+    "unbalanced brace": ("length", """
+  - {id: length.broken, style: simple, instruction: "How long is '{word'?"}""",
+                         "bad.yaml: template length.broken: malformed template"),
+    "schema error": ("position", """
   - {id: position.fine, style: simple, instruction: "What is the {ordinal} letter of '{word}'?"}
-  - {id: position.no_style, instruction: "What is letter {n} of '{word}'?"}
-""",
-    )
-    with pytest.raises(TemplateError, match="template position.no_style: .*'style' is a required property"):
+  - {id: position.no_style, instruction: "What is letter {n} of '{word}'?"}""",
+                     "template position.no_style: .*'style' is a required property"),
+    "unquoted word": ("length", """
+  - {id: length.unquoted, style: simple, instruction: "How many letters in {word}?"}""",
+                      "length.unquoted: evaluation templates must quote"),
+    "spelling without category": ("spelling", """
+  - {id: spell.x, style: simple, instruction: "Spell '{word}' {separator_hint}."}""",
+                                  "spell.x: spelling templates need a category"),
+    "spell_first outside position/count": ("length", """
+  - {id: length.x, style: simple, answer_mode: spell_first, instruction: "How long is '{word}'?"}""",
+                                           "template length.x: only position and count templates have a spell_first"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fault", BAD_TEMPLATES)
+def test_bad_template_is_named(tmp_path, fault):
+    task, templates, error = BAD_TEMPLATES[fault]
+    path = write(tmp_path, f"task: {task}\ntemplates:{templates}\n")
+    with pytest.raises(TemplateError, match=error):
         load_template_file(path)
 
 
@@ -79,30 +73,6 @@ def test_unknown_task_and_style(tmp_path):
         load_template_file(write(tmp_path, "task: rhyme\ntemplates: [{id: a, style: simple, instruction: x}]\n"))
     with pytest.raises(TemplateError, match="template a: at .*style"):
         load_template_file(write(tmp_path, "task: length\ntemplates: [{id: a, style: rude, instruction: x}]\n"))
-
-
-def test_eval_template_must_quote_word(tmp_path):
-    path = write(
-        tmp_path,
-        """task: length
-templates:
-  - {id: length.unquoted, style: simple, instruction: "How many letters in {word}?"}
-""",
-    )
-    with pytest.raises(TemplateError, match="length.unquoted: evaluation templates must quote"):
-        load_template_file(path)
-
-
-def test_spelling_template_needs_category(tmp_path):
-    path = write(
-        tmp_path,
-        """task: spelling
-templates:
-  - {id: spell.x, style: simple, instruction: "Spell '{word}' {separator_hint}."}
-""",
-    )
-    with pytest.raises(TemplateError, match="spell.x: spelling templates need a category"):
-        load_template_file(path)
 
 
 def test_duplicate_ids_across_files(tmp_path):
@@ -118,11 +88,3 @@ def test_separator_with_letters_is_refused(tmp_path):
           "separators.yaml")  # fmt: skip
     with pytest.raises(TemplateError, match="separators.yaml: separator and: a joiner with letters"):
         load_separators(tmp_path)
-
-
-def test_spell_first_only_for_position_and_count(tmp_path):
-    path = tmp_path / "bad.yaml"
-    path.write_text("task: length\ntemplates:\n  - {id: length.x, style: simple, answer_mode: spell_first, "
-                    "instruction: \"How long is '{word}'?\"}\n")
-    with pytest.raises(TemplateError, match="template length.x: only position and count templates have a spell_first"):
-        load_template_file(path)
