@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from strawberry.cells import grid_cells, grid_spec
-from strawberry.study.calibration import BASE_SETTING, TUNED_SETTING, render_calibration
-from strawberry.study.runs import covered_shares
+from strawberry.study.calibration import BASE_SETTING, CALIBRATION_PREFIX, TUNED_SETTING, render_calibration
+from strawberry.study.runs import covered_shares, exports_named
 from strawberry.study.transfer import (
     ARMS_PREFIX,
     RECIPE_KEYS,
@@ -156,11 +156,11 @@ def test_the_arms_grid_asks_what_the_calibration_asked():
     assert len(cells) == 12 and all(c.name.startswith(ARMS_PREFIX) for c in cells)
     arms = {o.split("=", 1)[1] for c in cells for o in c.overrides if o.startswith("train.arm=")}
     assert arms == set(V3_ARMS.values())
-    spec, calibration = (
-        grid_spec(Path(f"grids/{g}.yaml"))["set"] for g in ("v3-arms", "v3-calibration")
-    )
+    spec, calibration = (grid_spec(Path(f"grids/{g}.yaml"))["set"] for g in ("v3-arms", "v3-calibration"))
     # the same test questions and settings, so base's answers are shared and the arms compare with the gate
     asked = {k for k in calibration if k.startswith("evaluate.") or k == "model"}
     assert {k: spec[k] for k in asked} == {k: calibration[k] for k in asked}
     assert spec["evaluate.unseen_per_task"] > 0 and spec["replay.records"] > 0
     assert all(k in spec for k in RECIPE_KEYS)
+    # the committed exports passed the gate, and the committed grid is at its recipe: `study run` accepts it
+    check_arms_recipe(cells[0].overrides, exports_named(CALIBRATION_PREFIX))
