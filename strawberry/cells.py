@@ -59,14 +59,14 @@ def grid_spec(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
         raise SystemExit(f"{path}: cannot read the grid file: {e}") from None
     if not isinstance(spec, dict):
         raise SystemExit(f"{path}: a grid file is a mapping with `name:`, `grid:` and optionally `set:`, `extends:`")
+    if not isinstance(spec.get("set") or {}, dict):
+        raise SystemExit(f"{path}: `set:` must be a mapping of params.yaml keys to values")
     if "extends" not in spec:
         return spec
     parent_path = path.parent / str(spec["extends"])
     if parent_path.resolve() in _seen:
         raise SystemExit(f"{path}: `extends: {spec['extends']}` is a loop")
     parent = grid_spec(parent_path, (*_seen, path.resolve()))
-    if not isinstance(parent.get("set") or {}, dict) or not isinstance(spec.get("set") or {}, dict):
-        raise SystemExit(f"{path}: `set:` must be a mapping of params.yaml keys to values, here and in {parent_path}")
     merged = {"name": parent.get("name")} | {k: v for k, v in spec.items() if k != "extends"}
     merged["set"] = (parent.get("set") or {}) | (spec.get("set") or {})
     return merged

@@ -156,6 +156,9 @@ def test_grid_file_gives_every_combination(tmp_path):
     grid.write_text("name: rank\ngrid:\n  lora.r: 4\n")
     with pytest.raises(SystemExit, match=r"g.yaml: grid key 'lora.r' needs a non-empty list"):
         grid_cells(grid)
+    grid.write_text("name: rank\nset: [model]\ngrid:\n  lora.r: [4]\n")
+    with pytest.raises(SystemExit, match=r"g.yaml: `set:` must be a mapping"):
+        grid_cells(grid)
 
 
 def test_grid_file_extends_another(tmp_path):
