@@ -52,7 +52,7 @@ SNAPSHOTS_DIR = Path("models/snapshots")  # adapters at train.snapshot_steps (a 
 CHECKPOINTS = Path(os.environ.get("STRAWBERRY_CHECKPOINTS", "models/checkpoints"))
 LIVE_DIR = "dvclive/train"
 TRAIN_METRICS = "metrics/train.json"  # a few numbers for `dvc exp show`; every logged value is in dvclive/train
-VAL_CURVE = "metrics/val_curve.json"  # val accuracy at each evaluation, by training step (not a DVC metric)
+VAL_CURVE = "metrics/val_curve.json"  # val accuracy at each evaluation, by training step (a DVC plot)
 
 
 def train_summary(trainer) -> dict:
@@ -67,12 +67,12 @@ def train_summary(trainer) -> dict:
     }
 
 
-def val_curve(trainer) -> dict[str, list]:
-    """Each val evaluation of the run: its step and accuracies (position, count, their mean)."""
+def val_curve(trainer) -> list[dict]:
+    """Each val evaluation of the run: its step and accuracies (position, count, their mean), one row each (the
+    form `dvc plots show` draws)."""
     evals = [e for e in trainer.state.log_history if "eval_val_accuracy" in e]
-    return {"step": [e["step"] for e in evals], "val_accuracy": [e["eval_val_accuracy"] for e in evals],
-            "position": [e["eval_position_accuracy"] for e in evals],
-            "count": [e["eval_count_accuracy"] for e in evals]}  # fmt: skip
+    return [{"step": e["step"], "val_accuracy": e["eval_val_accuracy"], "position": e["eval_position_accuracy"],
+             "count": e["eval_count_accuracy"]} for e in evals]  # fmt: skip
 
 
 def keep_snapshots(saved: Path, steps: list[int], tokenizer) -> None:

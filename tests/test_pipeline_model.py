@@ -2,6 +2,7 @@
 
 import importlib.metadata
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -94,7 +95,9 @@ def test_repro_through_evaluate(repo):
     adapter = repo / "models/adapter"
     assert (adapter / "adapter_config.json").is_file() and (adapter / "generation_config.json").is_file()
     assert json.loads((adapter / "adapter_config.json").read_text())["r"] == 8
-    assert (repo / "dvclive/train/metrics.json").is_file()
+    assert (repo / "dvclive/train/plots/metrics/loss.tsv").is_file()  # the training curves (dvc plots show)
+    curve = json.loads((repo / "metrics/val_curve.json").read_text())
+    assert [row["step"] for row in curve] == [2, 4] and all(0 <= row["val_accuracy"] <= 1 for row in curve)
     summary = json.loads((repo / "metrics/train.json").read_text())
     assert summary["steps"] == 4 and summary["best_step"] in (2, 4) and 0 <= summary["best_val_accuracy"] <= 1
     # the software each run used, so that a cloud row and a local row tell apart in `dvc exp show`
@@ -114,6 +117,26 @@ def test_rerun_on_the_same_machine_gives_identical_metrics(repo):
     out = run(["dvc", "repro", "--force", "--single-item", "evaluate_base", "train", "evaluate"], repo, timeout=900)
     assert "Running stage 'train'" in out.stdout and "Running stage 'evaluate'" in out.stdout
     assert {f: (repo / f).read_bytes() for f in files} == before
+    assert json.loads(run(["dvc", "status", "--json"], repo).stdout) == {}
+
+
+def test_a_finished_training_is_restored_from_the_run_cache(repo):
+    """Train's uncached outputs are metrics and plots, which DVC's run cache accepts: the same params and inputs
+    again (an experiment lost while evaluating, rerun) restore the adapter instead of training a second time."""
+    lock = (repo / "dvc.lock").read_text()
+    files = ["metrics/train.json", "metrics/val_curve.json", "models/adapter/adapter_model.safetensors",
+             "dvclive/train/plots/metrics/loss.tsv"]  # fmt: skip
+    before = {f: (repo / f).read_bytes() for f in files}
+    shutil.rmtree(repo / "models/adapter")
+    (repo / "metrics/train.json").unlink()
+    forgotten = yaml.safe_load(lock)
+    del forgotten["stages"]["train"]  # as in a new experiment: no lock entry says train is done
+    (repo / "dvc.lock").write_text(yaml.safe_dump(forgotten, sort_keys=False))
+    out = run(["dvc", "repro", "--single-item", "train"], repo).stdout
+    assert "Stage 'train' is cached - skipping run" in out and "Running stage" not in out, out[-2000:]
+    assert {f: (repo / f).read_bytes() for f in files} == before
+    assert yaml.safe_load((repo / "dvc.lock").read_text()) == yaml.safe_load(lock)
+    (repo / "dvc.lock").write_text(lock)
     assert json.loads(run(["dvc", "status", "--json"], repo).stdout) == {}
 
 

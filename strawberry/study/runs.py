@@ -127,12 +127,14 @@ def outcomes(rows: list[dict], set_name: str = "test") -> dict[str, dict[str, li
 
 
 def load_val_curve(run: dict) -> dict[str, list]:
-    """The run's val evaluations (metrics/val_curve.json). Runs made before train wrote that file have dvclive's
-    eval/val_accuracy.tsv, whose step column counts log calls: their evaluations were every train.eval_steps."""
+    """The run's val evaluations (metrics/val_curve.json: one row per evaluation; runs before 2026-12-04 wrote one
+    list per column). Runs made before train wrote that file have dvclive's eval/val_accuracy.tsv, whose step
+    column counts log calls: their evaluations were every train.eval_steps."""
     from dvc.exceptions import PathMissingError
 
     try:
-        return json.loads(load_rev("metrics/val_curve.json", run["rev"]))
+        curve = json.loads(load_rev("metrics/val_curve.json", run["rev"]))
+        return curve if isinstance(curve, dict) else {k: [row[k] for row in curve] for k in ("step", "val_accuracy")}
     except PathMissingError:
         tsv = load_rev("dvclive/train/plots/metrics/eval/val_accuracy.tsv", run["rev"]).strip().splitlines()
         values = [float(line.split("\t")[-1]) for line in tsv[1:]]
