@@ -8,7 +8,8 @@ Many GPUs, one cell (= one experiment) per job (docs/experiments.md; deploy/k8s/
     python -m scripts.study cell --index N [same options]      # or $CELL_INDEX: pull, exp run, exp push
     python -m scripts.study pull [same options]                # fetch finished cells and export them
 Then:
-    .venv/bin/python -m scripts.study report [--out docs/study.md] [--model qwen25-coder-05b]
+    .venv/bin/python -m scripts.study calibration      # study v3's page, docs/study.md: the gate, the arms, the reading
+    .venv/bin/python -m scripts.study report --out PAGE [--model qwen25-coder-05b]   # an arms x seeds study's page
 
 `run` starts one `dvc exp run --temp` per planned run (strawberry.study.runs.plan) and exports each finished run to
 metrics/study/<name>.json: commit those files, they are the study's record. A run already exported is skipped, so a
@@ -106,8 +107,8 @@ COMMANDS = {
     "cells": (list_cells, "list the cells: index, experiment name, -S overrides"),
     "cell": (one_cell, "run one cell (--index or $CELL_INDEX) and push it to the remotes; done cells exit at once"),
     "pull": (pull, "fetch every finished cell from the remotes and export it to metrics/study/"),
-    "report": (report_study, "aggregate the exports into a page"),
-    "calibration": (calibration, "study v3's page (docs/study-v3.md): the calibration gate, the arms, the reading"),
+    "report": (report_study, "an arms x seeds study's page (study v2's design) from the exports"),
+    "calibration": (calibration, "study v3's page (docs/study.md): the calibration gate, the arms, the reading"),
 }
 
 
@@ -127,8 +128,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if name in ("cell", "pull"):
             p.add_argument("--git-remote", default="origin", help="the git remote that holds the cells' experiments")
     sub.choices["cell"].add_argument("--index", type=int, help="the cell to run (default: $CELL_INDEX)")
-    sub.choices["report"].add_argument("--out", type=Path, default=Path("docs/study.md"))
-    sub.choices["calibration"].add_argument("--out", type=Path, default=Path("docs/study-v3.md"))
+    sub.choices["report"].add_argument("--out", type=Path, required=True, help="the page to write (docs/study.md is "
+                                       "study v3's, made by `calibration`)")  # fmt: skip
+    sub.choices["calibration"].add_argument("--out", type=Path, default=Path("docs/study.md"))
     return parser.parse_args(argv)
 
 

@@ -117,10 +117,10 @@ def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp
         assert set(exports) == {"study-tiny-qwen3-spelling-s1", "study-tiny-qwen3-indexed-s1"}
         assert {e["arm"] for e in exports.values()} == {"spelling", "indexed"}
         assert all(e["profile"] == "tiny-qwen3" and e["tuned"] and e["base"] for e in exports.values())
-        reported = subprocess.run(["python", "-m", "scripts.study", "report", *study], cwd=d, env=env, text=True,
-                                  capture_output=True, timeout=600)  # fmt: skip
+        reported = subprocess.run(["python", "-m", "scripts.study", "report", "--out", "report.md", *study], cwd=d,
+                                  env=env, text=True, capture_output=True, timeout=600)  # fmt: skip
         assert reported.returncode == 0, reported.stdout + reported.stderr
-        page = (d / "docs/study.md").read_text()
+        page = (d / "report.md").read_text()
         assert "study-tiny-qwen3-spelling-s1" in page and "study-tiny-qwen3-indexed-s1" in page
         # ... and uses a pulled run as any experiment: compare it, bring its adapter into the workspace.
         diff = subprocess.run(["dvc", "metrics", "diff", "--all", "HEAD", "study-tiny-qwen3-spelling-s1"], cwd=d,

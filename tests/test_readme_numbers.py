@@ -1,6 +1,6 @@
-"""Every number the README states comes from where it says: the study section from the generated study page
-(docs/study.md), the default-run table cell by cell from metrics/eval_details.json (which metrics/eval.json's
-headline is cut from)."""
+"""Every number the README states comes from where it says: study v3's section from its generated page
+(docs/study.md), study v2's from its archived page (docs/study-v2.md), the default-run table cell by cell from
+metrics/eval_details.json (which metrics/eval.json's headline is cut from)."""
 
 import json
 import re
@@ -20,23 +20,21 @@ def study_section(readme: str, version: str = "v2") -> str:
     return match.group(0)
 
 
-def test_readme_study_numbers_are_on_the_study_page():
-    page = (ROOT / "docs" / "study.md").read_text()
+def test_readme_study_v2_numbers_are_on_its_archived_page():
+    page = (ROOT / "docs" / "study-v2.md").read_text()
     on_page = {n.replace("−", "-").lstrip("+") for n in NUMBER.findall(page)}
     stated = NUMBER.findall(study_section((ROOT / "README.md").read_text()))
     assert stated, "the README's study section states no number"
     missing = [n for n in stated if n.replace("−", "-").lstrip("+") not in on_page]
-    assert not missing, f"README study numbers not on docs/study.md: {missing}"
+    assert not missing, f"README study v2 numbers not on docs/study-v2.md: {missing}"
 
 
 def test_readme_study_v3_numbers_are_on_its_generated_page():
-    """Study v3's figures in the README come from docs/study-v3.md (python -m scripts.study calibration); before
-    that page exists the section states none."""
+    """Study v3's figures in the README come from docs/study.md (python -m scripts.study calibration)."""
     stated = NUMBER.findall(study_section((ROOT / "README.md").read_text(), "v3"))
-    page = ROOT / "docs" / "study-v3.md"
-    on_page = {n.replace("−", "-").lstrip("+") for n in NUMBER.findall(page.read_text())} if page.is_file() else set()
+    on_page = {n.replace("−", "-").lstrip("+") for n in NUMBER.findall((ROOT / "docs" / "study.md").read_text())}
     missing = [n for n in stated if n.replace("−", "-").lstrip("+") not in on_page]
-    assert not missing, f"README study v3 numbers not on docs/study-v3.md: {missing}"
+    assert not missing, f"README study v3 numbers not on docs/study.md: {missing}"
 
 
 def test_the_check_finds_a_number_that_is_not_on_the_page():
@@ -154,14 +152,14 @@ def misquoted(readme_section: str, page: str) -> list[str]:
 
 
 def test_readme_study_numbers_quoted_for_an_arm_are_that_arms():
-    page = (ROOT / "docs" / "study.md").read_text()
+    page = (ROOT / "docs" / "study-v2.md").read_text()
     section = study_section((ROOT / "README.md").read_text())
     assert ARM_CLAIM.findall(" ".join(section.split())), "the check found no arm-labelled number to check"
     assert not misquoted(section, page), misquoted(section, page)
 
 
 def test_the_arm_check_finds_a_number_given_to_the_wrong_arm():
-    page = (ROOT / "docs" / "study.md").read_text()
+    page = (ROOT / "docs" / "study-v2.md").read_text()
     section = study_section((ROOT / "README.md").read_text())
     arm, value = ARM_CLAIM.findall(" ".join(section.split()))[1]
     other = "indexed" if arm != "indexed" else "spelling"

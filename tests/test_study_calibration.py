@@ -156,11 +156,11 @@ def test_the_seeds_grids_are_the_calibration_stopped_at_the_recipes_steps(grid):
 
 
 def test_committed_v3_page_is_generated_from_the_committed_exports(tmp_path):
-    # README's v3 numbers are checked against docs/study-v3.md: it must be what `calibration` makes of the exports
+    # README's v3 numbers are checked against docs/study.md: it must be what `calibration` makes of the exports
     import subprocess
     import sys
 
-    page = tmp_path / "study-v3.md"
+    page = tmp_path / "study.md"
     subprocess.run([sys.executable, "-m", "scripts.study", "calibration", "--out", str(page)], check=True)
-    assert page.read_text() == Path("docs/study-v3.md").read_text()
+    assert page.read_text() == Path("docs/study.md").read_text()
     assert (tmp_path / "study" / "v3-gate.png").stat().st_size > 10_000

@@ -1,9 +1,10 @@
 """The study: arms x seeds (+ a dose-response run) as DVC experiments, their export, and the page that aggregates them.
 
-Three parts, one job each: `runs` (the plan of runs, the experiment rows of `dvc exp show --json`, the metric keys,
-the export of a finished run to metrics/study/<name>.json, committed: the study's record), `statistics` (a bootstrap
-over seeds and words, and the reading rule), `page` (docs/study.md and its figure). scripts/study.py and
-scripts/transfer_analysis.py are thin mains over them. This file holds what the three share.
+`runs` (the plan of runs, the experiment rows of `dvc exp show --json`, the metric keys, the export of a finished
+run to metrics/study/<name>.json, committed: the study's record), `statistics` (a bootstrap over seeds and words, and
+the reading rule), `page` (an arms × seeds study's page and figure: study v2's design, archived as
+docs/study-v2.md), `calibration` and `transfer` (study v3: the gate, the arms and the reading, docs/study.md).
+scripts/study.py and scripts/transfer_analysis.py are thin mains over them. This file holds what they share.
 """
 
 from pathlib import Path

@@ -1,7 +1,7 @@
 """Study v3, step 1: the calibration gate (docs/study-v3-plan.md). Can this setup teach a letter skill at all? The
 worked control, tuned, answers in the worked mode 0-shot; base answers the same questions 3-shot (worked examples);
 a recipe passes when it beats base by GATE_DIFF or more, with p < GATE_P, on hard position and on count, on every
-seed. `gate_rows` computes each cell and step, `render_calibration` the page docs/study-v3.md and its figure."""
+seed. `gate_rows` computes each cell and step, `render_calibration` the page docs/study.md and its figure."""
 
 from collections import defaultdict
 from pathlib import Path
@@ -135,7 +135,7 @@ def fmt(value: float | None) -> str:
 
 
 def render_calibration(exports: list[dict], figure: Path, arm_exports: list[dict] = ()) -> str:
-    """docs/study-v3.md: the calibration grid so far, the gate's verdict and the shortcut levels (fitted on val);
+    """docs/study.md: the calibration grid so far, the gate's verdict and the shortcut levels (fitted on val);
     then the arms, their reading and diagnostics once arm runs are in (strawberry.study.transfer)."""
     rows = gate_rows(exports)
     levels = measure_levels(exports)

@@ -1,4 +1,5 @@
-"""The study's page (docs/study.md) and its figure: every number from the exports."""
+"""An arms × seeds study's page and its figure, every number from the exports: study v2's design (its page is
+archived as docs/study-v2.md; study v3's page, docs/study.md, is strawberry.study.calibration's)."""
 
 import statistics
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ def arm_label(arm: str) -> str:
 
 def render_page(exports: list[dict], figure: Path, default_steps: int, seeds: list[int], dose_factor: int,
            arms: Sequence[str] = ARMS) -> str:  # fmt: skip
-    """docs/study.md: every number from the exports."""
+    """The page (markdown): every number from the exports."""
     profiles = {r["profile"] for r in exports}
     if len(profiles) != 1:
         raise ValueError(f"the exports mix profiles {sorted(profiles)}: one study per profile")

@@ -43,7 +43,7 @@ def check_arms_recipe(overrides: list[str], calibration: list[dict]) -> None:
     both): `overrides` are a cell's `dvc exp run -S` values, `calibration` the gate's exports."""
     passed = passing_recipes(gate_rows(calibration)) if calibration else []
     if not passed:
-        raise SystemExit("the calibration gate has not passed (docs/study-v3.md, `python -m scripts.study "
+        raise SystemExit("the calibration gate has not passed (docs/study.md, `python -m scripts.study "
                          "calibration`): the arms run only at its recipe, after it")  # fmt: skip
     values = dict(o.split("=", 1) for o in overrides)
     missing = [k for k in RECIPE_KEYS if k not in values]
