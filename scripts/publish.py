@@ -12,13 +12,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import dvc.api
 
 from strawberry.cards import dataset_card, model_card
+from strawberry.dvc_cli import dvc_run
 from strawberry.profiles import load_profile
 
 SPLITS = ("train", "train_format_control", "val", "test")
@@ -37,7 +37,7 @@ def assemble(out: Path, exp: str | None) -> tuple[Path, Path]:
     shutil.rmtree(out, ignore_errors=True)
     data_dir.mkdir(parents=True)
     if exp:
-        subprocess.run(["dvc", "get", ".", "models/adapter", "--rev", exp, "-o", str(model_dir)], check=True)
+        dvc_run("get", ".", "models/adapter", "--rev", exp, "-o", str(model_dir), check=True)
     else:
         shutil.copytree("models/adapter", model_dir)
     name = f"strawberry-spelling-{profile.name}-{params['train']['arm']}"

@@ -18,12 +18,12 @@ model's answers come from evaluate_base once; every run reuses them.
 """
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from strawberry.cells import cell_index, grid_cells, pull_cells, run_cell, study_cells
+from strawberry.dvc_cli import dvc_run
 from strawberry.jsonl import write_atomic
 from strawberry.params import load_params
 from strawberry.study import ARMS, DOSE_FACTOR, EXPORTS
@@ -53,9 +53,8 @@ def run_study(args: argparse.Namespace) -> None:
         print(f"[{i}/{len(todo)}] {name}: dvc exp run --temp {' '.join(cell.set_args)}", flush=True)
         wall_s = None
         if name not in {r["name"] for r in exp_show_runs()}:
-            command = ["dvc", "exp", "run", "--temp", "-n", name, *cell.set_args]
             start = time.monotonic()
-            if subprocess.run(command).returncode != 0:
+            if dvc_run("exp", "run", "--temp", "-n", name, *cell.set_args).returncode != 0:
                 sys.exit(f"{name} failed; the experiments before it are kept (rerun to resume)")
             wall_s = round(time.monotonic() - start)
         print(f"[{i}/{len(todo)}] {name}: exported to {export_run(name, wall_s)} (commit it)", flush=True)

@@ -11,11 +11,11 @@ scatter plot. Position and count only: spelling is never a metric.
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 
+from strawberry.dvc_cli import dvc_run
 from strawberry.study.runs import metric_key, runs
 
 SEED = "train.seed"
@@ -112,9 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     text = (
         args.json.read_text()
         if args.json
-        else subprocess.run(
-            ["dvc", "exp", "show", "--json", "--all-commits"], capture_output=True, text=True, check=True
-        ).stdout
+        else dvc_run("exp", "show", "--json", "--all-commits", capture_output=True, text=True, check=True).stdout
     )
     all_runs = runs(json.loads(text))
     if not all_runs:

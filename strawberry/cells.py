@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from strawberry.dvc_cli import dvc_run
 from strawberry.preflight import RemoteRefusedError, check_remote
 from strawberry.study import ARMS
 from strawberry.study.runs import exported, plan
@@ -116,7 +117,7 @@ def cell_index(index: int | None, count: int) -> int:
 
 def dvc(*args: str, capture: bool = False) -> subprocess.CompletedProcess:
     """A dvc command; on failure the cell stops with the command and its output (exit 1: the engine retries)."""
-    proc = subprocess.run(["dvc", *args], capture_output=capture, text=True)
+    proc = dvc_run(*args, capture_output=capture, text=True)
     if proc.returncode != 0:
         detail = f"\n{proc.stdout}{proc.stderr}" if capture else ""
         raise SystemExit(f"`dvc {' '.join(args)}` failed ({proc.returncode}){detail}")
@@ -140,7 +141,7 @@ def run_cell(cell: Cell, git_remote: str = GIT_REMOTE) -> str:
     except RemoteRefusedError as e:
         raise SystemExit(f"cell {cell.name}: {e}") from None
     say(f"dvc pull --with-deps {DATA_TARGET} --run-cache (the data; the base model's answers once a cell pushed them)")
-    pulled = subprocess.run(["dvc", "pull", "--with-deps", DATA_TARGET, "--run-cache"])
+    pulled = dvc_run("pull", "--with-deps", DATA_TARGET, "--run-cache")
     if pulled.returncode != 0:
         raise SystemExit(f"cell {cell.name}: `dvc pull` failed: push the data stages' outputs first (`dvc repro "
                          f"{DATA_TARGET} && dvc push` on the commit the cells run) and check the DVC remote's "

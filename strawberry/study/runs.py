@@ -2,11 +2,11 @@
 a finished run to a committed file (metrics/study/<name>.json)."""
 
 import json
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from strawberry.answer_modes import worked_spelling
+from strawberry.dvc_cli import dvc_run
 from strawberry.jsonl import write_atomic
 from strawberry.study import ARMS, EXPORTS, PREFIX
 from strawberry.study.calibration import BASE_SETTING, shortcut_levels
@@ -53,7 +53,7 @@ def runs(exp_show: list) -> list[dict]:
 
 def exp_show_runs() -> list[dict]:
     """Every run `dvc exp show` knows, on any commit (-A): a study outlives the commit its first runs started on."""
-    shown = subprocess.run(["dvc", "exp", "show", "--json", "-A"], capture_output=True, text=True, check=True).stdout
+    shown = dvc_run("exp", "show", "--json", "-A", capture_output=True, text=True, check=True).stdout
     return runs(json.loads(shown))
 
 
