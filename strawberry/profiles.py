@@ -5,7 +5,7 @@ import importlib.metadata
 import json
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,9 @@ class Profile:
     max_seq_length: int = 512
     precision: str = "auto"  # on a CPU: bf16 autocast where native (auto), bf16 or fp32 (strawberry.precision)
     vocab_sha256: str | None = None  # the data's vocabulary: the model's tokenizer must have it (preflight.py)
+    # on a GPU: True (recompute activations), False (keep them) or "unsloth" (Unsloth's variant, which also
+    # offloads them to CPU memory); unset: "unsloth" on that backend, else True. A CPU never checkpoints
+    gradient_checkpointing: bool | str | None = None
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage -> keys overriding that params section
 
     @property
@@ -66,6 +69,13 @@ def load_profile(params: dict) -> Profile:
     if profile.precision not in SETTINGS:
         raise ValueError(f"params.yaml profiles.{name}.precision={profile.precision!r}: choose one of "
                          f"{', '.join(SETTINGS)}")  # fmt: skip
+    if profile.gradient_checkpointing is None:
+        profile = replace(profile, gradient_checkpointing="unsloth" if profile.backend == "unsloth" else True)
+    if profile.gradient_checkpointing not in (True, False, "unsloth") or (
+        profile.gradient_checkpointing == "unsloth" and profile.backend != "unsloth"
+    ):
+        raise ValueError(f"params.yaml profiles.{name}.gradient_checkpointing={profile.gradient_checkpointing!r}: "
+                         f"use true, false or, on the unsloth backend, unsloth")  # fmt: skip
     if unknown := sorted(set(profile.settings) - set(SIZED_STAGES)):
         raise ValueError(f"params.yaml profiles.{name}.settings: {', '.join(unknown)}: a profile sizes only "
                          f"{', '.join(SIZED_STAGES)}")  # fmt: skip

@@ -169,8 +169,8 @@ def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, out
 
         model = FastLanguageModel.get_peft_model(
             model, r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
-            target_modules=lora["target_modules"],
-            bias="none", use_gradient_checkpointing="unsloth", random_state=cfg["seed"])  # fmt: skip
+            target_modules=lora["target_modules"], bias="none",
+            use_gradient_checkpointing=profile.gradient_checkpointing, random_state=cfg["seed"])  # fmt: skip
         peft_config = None
     args = SFTConfig(
         output_dir=str(output_dir), max_steps=cfg["max_steps"], learning_rate=cfg["learning_rate"],
@@ -185,7 +185,8 @@ def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, out
         use_cpu=precision != "cuda", dataloader_num_workers=0,
         # TRL defaults both on; on a CPU, bf16 follows `precision`, and checkpointing (recomputing activations
         # to save memory) only costs time: a 0.5B model's activations fit in RAM many times over
-        **({} if precision == "cuda" else {"bf16": precision == "bf16-autocast", "gradient_checkpointing": False}),
+        **({"gradient_checkpointing": bool(profile.gradient_checkpointing)} if precision == "cuda"
+           else {"bf16": precision == "bf16-autocast", "gradient_checkpointing": False}),
         include_num_input_tokens_seen="non_padding",  # tokens/s in the logs
     )  # fmt: skip
     return ValAccuracyTrainer(

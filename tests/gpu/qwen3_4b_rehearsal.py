@@ -78,13 +78,24 @@ def _merge(target: dict, overrides: dict) -> None:
             target[key] = value
 
 
-def profile_overrides(profile: str, run: str | None = None) -> dict:
-    """params.yaml overrides that make `profile` the model, with a run's backend and precision."""
+def profile_overrides(profile: str, run: str | None = None, checkpointing: str | None = None) -> dict:
+    """params.yaml overrides that make `profile` the model, with a run's backend, precision and gradient
+    checkpointing ("unsloth", "true", "false"; None: the profile's own)."""
     out: dict = {"model": profile}
     if run:
         backend, four_bit = RUNS[run]
         out["profiles"] = {profile: {"backend": backend, "load_in_4bit": four_bit}}
+        if checkpointing is not None:
+            value = {"true": True, "false": False}.get(checkpointing, checkpointing)
+            out["profiles"][profile]["gradient_checkpointing"] = value
     return out
+
+
+def training_runs(runs: list[str], checkpointing: list[str] | None) -> list[tuple[str, str | None]]:
+    """(run, checkpointing) pairs: each run with each setting its backend has (only Unsloth has "unsloth")."""
+    if not checkpointing:
+        return [(run, None) for run in runs]
+    return [(run, gc) for run in runs for gc in checkpointing if gc != "unsloth" or RUNS[run][0] == "unsloth"]
 
 
 def peak_memory() -> dict:
@@ -153,14 +164,15 @@ def compare_training(args: argparse.Namespace, data: Path, report: dict) -> list
     """Each run in a fresh process on the same data, batch and sequence settings (params.yaml `train`); the
     report is rewritten after each run, so a run cut off keeps the ones before it."""
     results = report["training"] = []
-    for run in args.runs:
+    for run, checkpointing in training_runs(args.runs, args.checkpointing):
         with tempfile.TemporaryDirectory(prefix=f"rehearsal-{run}-") as tmp:
-            overrides = profile_overrides(args.profile, run) | {"train": {
+            overrides = profile_overrides(args.profile, run, checkpointing) | {"train": {
                 "max_steps": args.steps, "eval_steps": args.steps, "logging_steps": 5, "val_questions": 16,
                 "wandb": False, **({"batch_size": args.batch_size} if args.batch_size else {})}}  # fmt: skip
             workdir = scratch_project(data, overrides, Path(tmp))
             result_file = Path(tmp) / "result.json"
-            print(f"\n=== training: {run}, {args.steps} steps ===", flush=True)
+            print(f"\n=== training: {run}, checkpointing {checkpointing or 'default'}, {args.steps} steps ===",
+                  flush=True)  # fmt: skip
             cmd = [sys.executable, "-m", "tests.gpu.qwen3_4b_rehearsal", "_train_one", "--run", run,
                    "--workdir", str(workdir), "--result", str(result_file)]  # fmt: skip
             path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
@@ -169,6 +181,8 @@ def compare_training(args: argparse.Namespace, data: Path, report: dict) -> list
                 results.append({"run": run, "error": f"exit status {proc.returncode}"})
             else:
                 results.append(json.loads(result_file.read_text()))
+            results[-1] |= {"gradient_checkpointing": checkpointing or "default",
+                            "batch_size": args.batch_size or report["train_settings"]["batch_size"]}  # fmt: skip
             print(json.dumps(results[-1]), flush=True)
             args.out.write_text(json.dumps(report, indent=1))
     return results
@@ -272,6 +286,8 @@ def main() -> None:
     parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS))
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--batch-size", type=int, help="train.batch_size for the training runs (default: params.yaml)")
+    parser.add_argument("--checkpointing", nargs="+", choices=["unsloth", "true", "false"],
+                        help="gradient checkpointing settings to compare per run (default: the profile's own)")
     parser.add_argument("--eval-run", choices=list(RUNS), default="unsloth-4bit", help="backend for evaluate")
     parser.add_argument("--stage-questions", type=int, default=32, help="evaluate's questions per task (position)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 32, 64, 128, 256])
