@@ -13,11 +13,13 @@ Then:
 
 `run` starts one `dvc exp run --temp` per planned run (strawberry.study.runs.plan) and exports each finished run to
 metrics/study/<name>.json: commit those files, they are the study's record. A run already exported is skipped, so a
-study cut off by the end of a session resumes where it stopped (the run that was going is run again). The base
-model's answers come from evaluate_base once; every run reuses them.
+study cut off by the end of a session resumes where it stopped: the run that was going is run again, its training
+from its last checkpoint (one every 25 steps, in models/checkpoints/). The base model's answers come from
+evaluate_base once; every run reuses them.
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -43,6 +45,14 @@ def planned_cells(args: argparse.Namespace) -> list:
     return study_cells(args.model or params["model"], args.seeds, args.dose, params["train"]["max_steps"], args.arms)
 
 
+def resumable_env() -> dict[str, str]:
+    """Training checkpoints in this checkout (not in the run's --temp copy, which a rerun does not reuse), one every
+    25 steps: a run cut off by a session's end resumes there instead of training again from step 0."""
+    here = str(Path("models/checkpoints").resolve())
+    return {"STRAWBERRY_CHECKPOINTS": os.environ.get("STRAWBERRY_CHECKPOINTS", here),
+            "STRAWBERRY_RESUME_EVERY": os.environ.get("STRAWBERRY_RESUME_EVERY", "25")}  # fmt: skip
+
+
 def run_study(args: argparse.Namespace) -> None:
     todo = planned_cells(args)
     for i, cell in enumerate(todo, 1):
@@ -54,7 +64,7 @@ def run_study(args: argparse.Namespace) -> None:
         wall_s = None
         if name not in {r["name"] for r in exp_show_runs()}:
             start = time.monotonic()
-            if dvc_run("exp", "run", "--temp", "-n", name, *cell.set_args).returncode != 0:
+            if dvc_run("exp", "run", "--temp", "-n", name, *cell.set_args, env=resumable_env()).returncode != 0:
                 sys.exit(f"{name} failed; the experiments before it are kept (rerun to resume)")
             wall_s = round(time.monotonic() - start)
         print(f"[{i}/{len(todo)}] {name}: exported to {export_run(name, wall_s)} (commit it)", flush=True)

@@ -50,6 +50,9 @@ ADAPTER_DIR = Path("models/adapter")
 SNAPSHOTS_DIR = Path("models/snapshots")  # adapters at train.snapshot_steps (a dose-response run)
 # Checkpoints are not outputs: a run resumes from them. On a spot machine, point this at a volume that outlives it.
 CHECKPOINTS = Path(os.environ.get("STRAWBERRY_CHECKPOINTS", "models/checkpoints"))
+# Also a checkpoint every $STRAWBERRY_RESUME_EVERY steps between val evaluations, for resuming only (unset: at
+# evaluations only). Not a param: it changes no result, only how much of a cut-off run is kept (`scripts.study run`).
+RESUME_EVERY = "STRAWBERRY_RESUME_EVERY"
 LIVE_DIR = "dvclive/train"
 TRAIN_METRICS = "metrics/train.json"  # a few numbers for `dvc exp show`; every logged value is in dvclive/train
 VAL_CURVE = "metrics/val_curve.json"  # val accuracy at each evaluation, by training step (a DVC plot)
@@ -154,8 +157,9 @@ def run(params: dict, log_to_dvclive: bool = True, callbacks: list = ()):
 
         live = Live(LIVE_DIR, resume=resume is not None, dvcyaml=False, save_dvc_exp=False)
         callbacks = [*callbacks, DVCLiveCallback(live=live)]
+    resume_every = int(os.environ.get(RESUME_EVERY, "0"))
     trainer = build_trainer(profile, model, tokenizer, lora, cfg, output_dir, train, val_questions, shots,
-                            template_kwargs, precision, callbacks=callbacks)  # fmt: skip
+                            template_kwargs, precision, callbacks=callbacks, resume_every=resume_every)  # fmt: skip
     trainer.train(resume_from_checkpoint=resume)
     finish_wandb()
     log.info("best val accuracy %s at %s", trainer.state.best_metric, trainer.state.best_model_checkpoint)

@@ -72,6 +72,19 @@ def point_best_into(checkpoint: Path) -> None:
         os.replace(tmp, state_file)
 
 
+class SaveForResuming(TrainerCallback):
+    """A checkpoint every `every` steps between the val evaluations, for resuming only (it has no val score, so it
+    is never the best): a run cut off (a session's end, a spot preemption) loses at most `every` steps instead of
+    all since the last evaluation. Saving reads the random states and draws nothing, so the run is unchanged."""
+
+    def __init__(self, every: int):
+        self.every = every
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.every and state.global_step % self.every == 0 and state.global_step < state.max_steps:
+            control.should_save = True
+
+
 class MarkCompleteCheckpoints(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         path = Path(args.output_dir) / f"checkpoint-{state.global_step}"
@@ -156,8 +169,8 @@ def finish_wandb() -> None:
 
 
 def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, output_dir: Path, train: list[dict],
-                  val_questions: list[dict], shots: dict, template_kwargs: dict, precision: str, callbacks: list = ()
-                  ) -> ValAccuracyTrainer:  # fmt: skip
+                  val_questions: list[dict], shots: dict, template_kwargs: dict, precision: str, callbacks: list = (),
+                  resume_every: int = 0) -> ValAccuracyTrainer:  # fmt: skip
     """The SFT trainer for params.yaml's `lora` and `train` sections: PEFT LoRA (Unsloth's on its backend),
     checkpoints every eval_steps, early stopping and best-adapter selection on val accuracy. `precision` is
     strawberry.profiles.run_precision's: on a CPU, bf16 autocast (accelerate's mixed precision: fp32 weights,
@@ -193,7 +206,7 @@ def build_trainer(profile: Profile, model, tokenizer, lora: dict, cfg: dict, out
         model=model, args=args, processing_class=tokenizer, peft_config=peft_config,
         train_dataset=sft_dataset(tokenizer, train, template_kwargs),
         eval_dataset=sft_dataset(tokenizer, val_questions[:8], template_kwargs),  # unused: evaluate() generates
-        callbacks=[*callbacks, MarkCompleteCheckpoints(),
+        callbacks=[*callbacks, SaveForResuming(resume_every), MarkCompleteCheckpoints(),
                    SaveSnapshots(cfg["snapshot_steps"], output_dir / "snapshots"),
                    EarlyStoppingCallback(early_stopping_patience=cfg["patience"])],
         val_questions=val_questions, val_shots=shots, template_kwargs=template_kwargs,

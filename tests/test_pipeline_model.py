@@ -140,6 +140,47 @@ def test_a_finished_training_is_restored_from_the_run_cache(repo):
     assert json.loads(run(["dvc", "status", "--json"], repo).stdout) == {}
 
 
+def test_a_run_cut_off_between_evaluations_resumes_to_the_same_adapter(repo, tmp_path, monkeypatch):
+    """With $STRAWBERRY_RESUME_EVERY (scripts.study sets it) train keeps a checkpoint every few steps between val
+    evaluations: a run cut off there resumes from it and ends on the adapter an unbroken run ends on, so saving
+    changes nothing and a session's end costs at most those steps."""
+    from transformers import TrainerCallback
+
+    from stages import train as train_stage
+    from strawberry.params import load_params
+    from strawberry.training import last_complete_checkpoint
+
+    class CutOff(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 3:
+                raise KeyboardInterrupt("cut off at step 3")
+
+    class Steps(TrainerCallback):
+        taken: list[int] = []
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.taken.append(state.global_step)
+
+    for folder in ("data/splits", "data/templates", "data/benchmarks"):
+        shutil.copytree(repo / folder, tmp_path / folder)
+    shutil.copy(repo / "params.yaml", tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    set_params(tmp_path, {"train.max_steps": 6, "train.eval_steps": 6, "train.patience": 6})  # validated at the end
+    adapter = tmp_path / "models/adapter/adapter_model.safetensors"
+    train_stage.run(load_params(), log_to_dvclive=False)
+    unbroken = adapter.read_bytes()
+
+    monkeypatch.setenv("STRAWBERRY_RESUME_EVERY", "2")
+    with pytest.raises(KeyboardInterrupt):
+        train_stage.run(load_params(), log_to_dvclive=False, callbacks=[CutOff()])
+    (folder,) = (tmp_path / "models/checkpoints").iterdir()
+    assert last_complete_checkpoint(folder) == str(folder / "checkpoint-2")
+    trainer = train_stage.run(load_params(), log_to_dvclive=False, callbacks=[Steps()])
+    assert Steps.taken == [3, 4, 5, 6]  # resumed after step 2, not from step 0
+    assert trainer.state.global_step == 6 and not folder.exists()  # finished: its checkpoints are removed
+    assert adapter.read_bytes() == unbroken
+
+
 def test_each_model_is_scored_on_its_own_replies(repo):
     """The base numbers come from evaluate_base's replies (eval/base_predictions.jsonl), the tuned ones from the
     adapter's (eval/predictions.jsonl, model "tuned"): recomputed here cell by cell, so that base and tuned swapped
