@@ -135,6 +135,8 @@ def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     assert "The gate is passed" in page and "## Step 2: the arms" in page
     assert "**(c) transfer**" in page and "| B − C | hard position |" in page
     assert "| B | count |" in page  # the covered-share table
+    # accuracy on both measures, answered, spelled right (here every right reply spelled the word: (0.6 + 0.65) / 2)
+    assert "| B worked_spelling | 0.600 ± 0.000 | 0.650 ± 0.000 | 1.000 ± 0.000 | 0.625 ± 0.000 |" in page
     assert (tmp_path / "study" / "v3-arms.png").is_file() and (tmp_path / "study" / "v3-gate.png").is_file()
 
 

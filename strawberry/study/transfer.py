@@ -89,6 +89,11 @@ def side(runs: dict[str, list[dict]], key: str) -> list[dict]:
     return [e["tuned"][TUNED_SETTING] for e in runs[key]]
 
 
+def spelled_right(cols: dict) -> float:
+    """Share of the worked replies whose spelling is the word's, letter for letter."""
+    return float(np.mean([s for s in cols["spelled"] if s is not None]))
+
+
 def comparisons(runs: dict[str, list[dict]]) -> dict[tuple[str, str, str], dict]:
     """(left, right, task) -> the cluster bootstrap of left minus right on the task's deciding measure, for every
     comparison whose arms have runs."""
@@ -175,17 +180,20 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
              "Tuned models worked 0-shot, base worked 3-shot, on the same test questions; mean ± sd over seeds. "
              "Runs: " + "; ".join(f"**{k}** {V3_ARMS[k]}: {', '.join(e['name'] for e in runs[k])}" for k in runs)
              + ".", "",
-             "| arm | " + " | ".join(measure(t) for t in DECIDING_HARD_ONLY) + " | answered |",
-             "|---|" + "---|" * (len(DECIDING_HARD_ONLY) + 1)]  # fmt: skip
+             "| arm | " + " | ".join(measure(t) for t in DECIDING_HARD_ONLY) + " | answered | spelled right |",
+             "|---|" + "---|" * (len(DECIDING_HARD_ONLY) + 2)]  # fmt: skip
     base = side(runs, "base")[0]
     lines.append("| base (3-shot) | " + " | ".join(fmt(accuracy_of(base, t, h)) for t, h in DECIDING_HARD_ONLY.items())
-                 + f" | {fmt(float(np.mean(base['answered'])))} |")  # fmt: skip
+                 + f" | {fmt(float(np.mean(base['answered'])))} | {fmt(spelled_right(base))} |")  # fmt: skip
     for key in runs:
         cols = side(runs, key)
         lines.append(f"| {key} {V3_ARMS[key]} | " + " | ".join(
             mean_sd([accuracy_of(c, t, h) for c in cols]) for t, h in DECIDING_HARD_ONLY.items())
-            + f" | {mean_sd([float(np.mean(c['answered'])) for c in cols])} |")  # fmt: skip
-    lines += ["", "Shortcut level of each measure (best constant or letter-only rule fitted on val; a measure decides "
+            + f" | {mean_sd([float(np.mean(c['answered'])) for c in cols])}"
+            + f" | {mean_sd([spelled_right(c) for c in cols])} |")  # fmt: skip
+    lines += ["", "Answered: a reply with an `Answer:` line. Spelled right (a diagnostic of the mechanism, never "
+              "deciding): the worked reply's letters are the word's, over all test questions asked.", ""]
+    lines += ["Shortcut level of each measure (best constant or letter-only rule fitted on val; a measure decides "
               f"only at {SHORTCUT_CEILING:.2f} or below): "
               + ", ".join(f"{measure(t)} {fmt(v)}" for t, v in levels.items()) + ".", "",
               "| comparison | measure | difference [95% CI] | p | Holm: rejected |",
