@@ -57,10 +57,15 @@ def diagnostics(tuned: dict, base: dict) -> dict:
     right, tuned 0-shot and base 3-shot, over the deciding questions."""
     out = {}
     for name, cols in (("tuned", tuned[TUNED_SETTING]), ("base", base)):
-        spelled = [s for s in cols.get("spelled", []) if s is not None]
         out[name] = {"answered": float(np.mean(cols["answered"])) if "answered" in cols else None,
-                     "spelled": float(np.mean(spelled)) if spelled else None}  # fmt: skip
+                     "spelled": spelled_right(cols)}  # fmt: skip
     return out
+
+
+def spelled_right(cols: dict) -> float | None:
+    """Share of the worked replies whose spelling is the word's, letter for letter (None: no worked reply)."""
+    spelled = [s for s in cols.get("spelled", []) if s is not None]
+    return float(np.mean(spelled)) if spelled else None
 
 
 def kept_format(rows: list[dict]) -> dict[tuple, bool]:

@@ -20,6 +20,7 @@ from strawberry.study.calibration import (
     measure,
     measure_levels,
     passing_recipes,
+    spelled_right,
 )
 from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, cluster_bootstrap, mean_sd, subset
 
@@ -87,11 +88,6 @@ def side(runs: dict[str, list[dict]], key: str) -> list[dict]:
     if key == "base":
         return [next(iter(runs.values()))[0]["base"][BASE_SETTING]]
     return [e["tuned"][TUNED_SETTING] for e in runs[key]]
-
-
-def spelled_right(cols: dict) -> float:
-    """Share of the worked replies whose spelling is the word's, letter for letter."""
-    return float(np.mean([s for s in cols["spelled"] if s is not None]))
 
 
 def comparisons(runs: dict[str, list[dict]]) -> dict[tuple[str, str, str], dict]:
