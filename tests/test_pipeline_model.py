@@ -18,6 +18,7 @@ from tests.conftest import copy_project, run, set_params
 
 TINY = {
     "generate.spelling_tokens": 300, "generate.eval_words": 120,
+    "generate.coverage_share": 0.1,  # 86 coverage records: arm D's pass stays 2 steps at batch 64, not 6 (CPU time)
     "model": "tiny-qwen3", "train.max_steps": 4, "train.eval_steps": 2, "train.batch_size": 2,
     "train.val_questions": 3, "train.val_shots": 1, "train.logging_steps": 1, "train.warmup_steps": 0,
     "train.learning_rate": 0.05,  # 4 steps that change the tiny model's replies: base and tuned must differ
