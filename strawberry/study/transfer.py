@@ -81,7 +81,7 @@ def by_arm(exports: list[dict]) -> dict[str, list[dict]]:
             raise ValueError(f"{export['name']} asked other test questions than {exports[0]['name']}: one study "
                              "asks every arm the same questions (same data, same evaluate params)")  # fmt: skip
         found[letter[export["arm"]]].append(export)
-    return dict(found)
+    return {key: found[key] for key in V3_ARMS if key in found}  # A, B, C, D, not the files' order
 
 
 def side(runs: dict[str, list[dict]], key: str) -> list[dict]:
