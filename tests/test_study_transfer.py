@@ -93,10 +93,21 @@ def test_a_null_between_arms_that_lost_the_format_is_not_read():
     every = [e if e["arm"] == "worked_control" else arm_export(e["arm"], e["seed"], 0.2, 0.25, base, formatted=False)
              for e in lost_c]  # fmt: skip
     assert read(every).startswith("**(b)** this setup cannot tell: the arms lost the answer format")
-    # a shown transfer stands whatever the format of the other arms
-    shown = [e if e["arm"] != "worked_spelling" else arm_export("worked_spelling", e["seed"], 0.7, 0.75, base)
-             for e in lost_c]
-    assert read(shown).startswith("**(c) transfer**: B − C")
+    # a positive difference against an arm that lost the format cannot tell either (twelfth session's change); the
+    # reading as first written, which read it as transfer, is shown beside it
+    against_lost = [e if e["arm"] != "worked_spelling" else arm_export("worked_spelling", e["seed"], 0.7, 0.75, base)
+                    for e in lost_c]  # fmt: skip
+    reading = read(against_lost)
+    assert reading.startswith("**(a) no transfer here**: the gate passed, and D − base is not rejected")
+    assert "B − C cannot tell: C answered 0.425" in reading
+    assert "As the rule was first written (the format condition guarding nulls only), the reading would be: " \
+           "**(c) transfer**: B − C on hard position +0." in reading
+    # a shown transfer between arms that kept the format stands whatever the format of the other arms
+    shown = [e if e["arm"] != "spelling_replay" else arm_export("spelling_replay", e["seed"], 0.6, 0.65, base)
+             for e in lost_c]  # fmt: skip
+    reading = read(shown)
+    assert reading.startswith("**(c) transfer**: D − base on hard position +0.400") and "first written" not in reading
+    assert "B − C" not in reading
 
 
 def test_arms_must_ask_the_same_questions():
@@ -134,6 +145,7 @@ def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     page = render_calibration(gate, tmp_path / "study" / "v3-gate.png", arms)
     assert "The gate is passed" in page and "## Step 2: the arms" in page
     assert "**(c) transfer**" in page and "| B − C | hard position |" in page
+    assert next(line for line in page.splitlines() if line.startswith("| B − C | count |")).endswith(" | yes | yes |")
     assert "| B | count |" in page  # the covered-share table
     # accuracy on both measures, answered, spelled right (here every right reply spelled the word: (0.6 + 0.65) / 2)
     assert "| B worked_spelling | 0.600 ± 0.000 | 0.650 ± 0.000 | 1.000 ± 0.000 | 0.625 ± 0.000 |" in page

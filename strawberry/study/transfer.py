@@ -118,32 +118,45 @@ def format_lost(answered: dict[str, float]) -> dict[str, str]:
 
 def verdict(found: dict[tuple, dict], levels: dict[str, float], gate_passed: bool, complete: bool,
             answered: dict[str, float]) -> str:
-    """The pre-registered reading: (b) the gate did not pass; (c) a comparison shows transfer (a test of it rejected
-    by Holm with a positive difference, on a measure that decides); else (a), for the comparisons whose arms kept
-    the answer format (`format_lost`): a null between models that stopped answering is not read."""
+    """The pre-registered reading: (b) the gate did not pass; else, for the comparisons whose arms kept the answer
+    format (`format_lost`), (c) when one shows transfer (a test of it rejected by Holm over all 4 with a positive
+    difference, on a measure that decides), else (a). A comparison with an arm that lost the format cannot tell
+    either way: a difference against a model that stopped answering measures the lost format, not spelling (the
+    condition covered only nulls until the twelfth session; the reading as first written is shown beside it)."""
     if not gate_passed:
         return ("**(b)** this setup cannot tell: the positive control did not pass the gate, so no arm result is "
                 "read.")  # fmt: skip
     if not complete:
         return (f"**Not read yet**: the reading needs {SEEDS_NEEDED} seeds of arms A, B, C and D "
                 "(the rule is applied to the whole family at once, never to part of it).")  # fmt: skip
+    lost = format_lost(answered)
+    reading = _reading(found, levels, lost, guard_shown=True)
+    first = _reading(found, levels, lost, guard_shown=False)
+    if first != reading:
+        reading += (" As the rule was first written (the format condition guarding nulls only), the reading would "
+                    "be: " + first)  # fmt: skip
+    return reading
+
+
+def _reading(found: dict[tuple, dict], levels: dict[str, float], lost: dict[str, str], guard_shown: bool) -> str:
     rejected = holm({k: v["p"] for k, v in found.items()})
-    shown = [k for k, v in found.items() if rejected[k] and v["diff"] > 0 and levels[k[2]] <= SHORTCUT_CEILING]
+    unread = [(left, right) for left, right in PAIRS if {left, right} & set(lost)]
+    shown = [k for k, v in found.items() if rejected[k] and v["diff"] > 0 and levels[k[2]] <= SHORTCUT_CEILING
+             and not (guard_shown and k[:2] in unread)]  # fmt: skip
     if shown:
         named = [f"{left} − {right} on {measure(task)} {found[(left, right, task)]['diff']:+.3f}"
                  for left, right, task in shown]  # fmt: skip
         return "**(c) transfer**: " + "; ".join(named) + " (Holm, family-wise 0.05)."
-    lost = format_lost(answered)
-    unread = [f"{left} − {right}" for left, right in PAIRS if {left, right} & set(lost)]
     why = "; ".join(lost.values()) + f" (more than {FORMAT_DROP:.2f} below)"
     if len(unread) == len(PAIRS):
         return (f"**(b)** this setup cannot tell: the arms lost the answer format ({why}), so no difference "
-                "between them is read as no transfer.")  # fmt: skip
-    readable = [f"{left} − {right}" for left, right in PAIRS if f"{left} − {right}" not in unread]
+                "between them is read.")  # fmt: skip
+    readable = [f"{left} − {right}" for left, right in PAIRS if (left, right) not in unread]
+    named = " and ".join(f"{left} − {right}" for left, right in unread)
     return (f"**(a) no transfer here**: the gate passed, and {' nor '.join(readable)} is not rejected with a positive "
             "difference on a deciding measure (Holm over the 4 tests). Read with the minimum detectable effect of "
             "the plan: smaller effects can go unseen."
-            + (f" {' and '.join(unread)} cannot tell: {why}." if unread else ""))
+            + (f" {named} cannot tell: {why}." if unread else ""))
 
 
 def share_bin(share: float | None) -> str | None:
@@ -192,12 +205,18 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
     lines += ["Shortcut level of each measure (best constant or letter-only rule fitted on val; a measure decides "
               f"only at {SHORTCUT_CEILING:.2f} or below): "
               + ", ".join(f"{measure(t)} {fmt(v)}" for t, v in levels.items()) + ".", "",
-              "| comparison | measure | difference [95% CI] | p | Holm: rejected |",
-              "|---|---|---|---|---|"]  # fmt: skip
+              "| comparison | measure | difference [95% CI] | p | Holm: rejected | both arms kept the format |",
+              "|---|---|---|---|---|---|"]  # fmt: skip
+    lost = format_lost(answered_rates(runs))
     for (left, right, task), t in found.items():
+        dropped = [k for k in (left, right) if k in lost]
         lines.append(f"| {left} − {right} | {measure(task)} | {t['diff']:+.3f} [{t['low']:+.3f}, {t['high']:+.3f}] | "
-                     f"{t['p']:.4f} | {'yes' if rejected[(left, right, task)] else 'no'} |")  # fmt: skip
-    lines += ["", "## Reading", "", verdict(found, levels, gate_passed, complete, answered_rates(runs)), ""]
+                     f"{t['p']:.4f} | {'yes' if rejected[(left, right, task)] else 'no'} | "
+                     f"{'no: ' + ', '.join(dropped) if dropped else 'yes'} |")  # fmt: skip
+    lines += ["", "A comparison is read only when both its arms kept the answer format (answered at most "
+              f"{FORMAT_DROP:.2f} below the reference's: A's for B and C, base's for D); otherwise it cannot tell, "
+              "whichever way its difference goes.", ""]
+    lines += ["## Reading", "", verdict(found, levels, gate_passed, complete, answered_rates(runs)), ""]
     lines += contrast_lines(runs) + unseen_lines(runs)
     plot_arms(runs, figure)
     return lines + [f"![the arms on the deciding measures]({figure.parent.name}/{figure.name})", ""]
