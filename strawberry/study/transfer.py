@@ -207,7 +207,8 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
               + ", ".join(f"{measure(t)} {fmt(v)}" for t, v in levels.items()) + ".", "",
               "| comparison | measure | difference [95% CI] | p | Holm: rejected | both arms kept the format |",
               "|---|---|---|---|---|---|"]  # fmt: skip
-    lost = format_lost(answered_rates(runs))
+    answered = answered_rates(runs)
+    lost = format_lost(answered)
     for (left, right, task), t in found.items():
         dropped = [k for k in (left, right) if k in lost]
         lines.append(f"| {left} − {right} | {measure(task)} | {t['diff']:+.3f} [{t['low']:+.3f}, {t['high']:+.3f}] | "
@@ -216,7 +217,7 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
     lines += ["", "A comparison is read only when both its arms kept the answer format (answered at most "
               f"{FORMAT_DROP:.2f} below the reference's: A's for B and C, base's for D); otherwise it cannot tell, "
               "whichever way its difference goes.", ""]
-    lines += ["## Reading", "", verdict(found, levels, gate_passed, complete, answered_rates(runs)), ""]
+    lines += ["## Reading", "", verdict(found, levels, gate_passed, complete, answered), ""]
     lines += contrast_lines(runs) + unseen_lines(runs)
     plot_arms(runs, figure)
     return lines + [f"![the arms on the deciding measures]({figure.parent.name}/{figure.name})", ""]
