@@ -8,7 +8,7 @@ import pytest
 
 from strawberry.cells import grid_cells, grid_spec
 from strawberry.study.calibration import BASE_SETTING, CALIBRATION_PREFIX, TUNED_SETTING, render_calibration
-from strawberry.study.runs import covered_shares, exports_named
+from strawberry.study.runs import covered_shares, exports_named, outcomes
 from strawberry.study.transfer import (
     ARMS_PREFIX,
     RECIPE_KEYS,
@@ -19,6 +19,7 @@ from strawberry.study.transfer import (
     comparisons,
     covered_contrast,
     holm,
+    shortcut_answers,
     verdict,
 )
 from tests.test_study_calibration import columns, export
@@ -132,6 +133,27 @@ def test_covered_share_contrast():
     by_bin = covered_contrast(cols, shares, "position")
     assert by_bin["all"] == (1.0, len(right)) and by_bin["none"] == (0.0, 400 - len(right))
     assert by_bin["part"][1] == 0
+
+
+def reply_row(task: str, word: str, expected: str, answer: str | None) -> dict:
+    """One greedy worked reply as evaluate writes it to eval/predictions.jsonl (the fields outcomes reads)."""
+    return {"set": "test", "setting": TUNED_SETTING, "mode": "worked", "sample": 0, "expected": expected,
+            "reply": f"1: {word[0]}\nAnswer: {answer}", "lenient": answer, "correct": answer == expected,
+            "correct_strict": answer == expected, "meta": {"task": task, "word": word, "letter": expected}}  # fmt: skip
+
+
+def test_shortcut_answers_count_first_letters_and_a_favourite_count():
+    # 'pulicous' asked for its 3rd letter ('l'): D-style "p" is the first letter; 'banana' is never its 'b'
+    rows = [reply_row("position", "pulicous", "l", "p"), reply_row("position", "banana", "n", "n"),
+            reply_row("position", "strawberry", "w", None), reply_row("position", "kiwi", "w", "k"),
+            reply_row("count", "strawberry", "3", "1"), reply_row("count", "kiwi", "2", "1"),
+            reply_row("count", "banana", "0", "2"), reply_row("count", "fig", "1", None)]  # fmt: skip
+    cols = outcomes(rows)[TUNED_SETTING]
+    assert cols["answer"] == ["p", "n", None, "k", "1", "1", "2", None]  # kept in asked order, None when none given
+    found = shortcut_answers(cols)
+    assert found["first_letter"] == 2 / 3  # of the 3 answered hard position questions
+    assert (found["count_top"], found["count_top_share"]) == ("1", 2 / 3)
+    assert shortcut_answers({k: v for k, v in cols.items() if k != "answer"}) is None  # an export that kept none
 
 
 def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):

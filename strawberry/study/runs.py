@@ -94,8 +94,9 @@ def outcomes(rows: list[dict], set_name: str = "test") -> dict[str, dict[str, li
     """setting -> columns over the test questions in asked order (greedy, or each question's sampled mean): task,
     word, hard, expected, asked (what a letter-only rule sees: count's letter; position's word length, position and
     its class), correct (lenient), strict, answered (a reply with an answer: the format rate), spelled (a worked
-    reply spelled the word right; None in other modes). The same questions in the same order in every run of a
-    profile."""
+    reply spelled the word right; None in other modes), answer (the first reply's lenient answer, None when it gave
+    none: what a shortcut would show; exports before 2026-12-05 lack it). The same questions in the same order in
+    every run of a profile."""
     sampled = any(r.get("decoding") == "sampled" for r in rows)
     groups: dict[str, dict[str, list]] = {}
     for r in rows:
@@ -104,11 +105,12 @@ def outcomes(rows: list[dict], set_name: str = "test") -> dict[str, dict[str, li
         if r["meta"]["task"] not in HEADLINE_TASKS:
             continue
         cols = groups.setdefault(r["setting"], {k: [] for k in ("task", "word", "hard", "expected", "asked",
-                                                                *AVERAGED, "spelled")})  # fmt: skip
+                                                                *AVERAGED, "spelled", "answer")})  # fmt: skip
         if r.get("sample", 0) == 0:
             cols["task"].append(r["meta"]["task"])
             cols["word"].append(r["meta"]["word"])
             cols["expected"].append(r["expected"])
+            cols["answer"].append(r["lenient"])
             cols["asked"].append({k: r["meta"].get(k) for k in ASKED})
             cols["hard"].append(bool(is_hard(r["meta"]["task"], r["meta"], r["expected"])))
             cols["spelled"].append([] if r.get("mode") == "worked" else None)

@@ -6,7 +6,7 @@ Two comparisons, each on both deciding measures (hard position, count), tuned wo
 covered-versus-uncovered contrast inside the arms, by each word's covered share, and the unseen wordings are
 diagnostics: they never change the reading."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -218,7 +218,7 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
               f"{FORMAT_DROP:.2f} below the reference's: A's for B and C, base's for D); otherwise it cannot tell, "
               "whichever way its difference goes.", ""]
     lines += ["## Reading", "", verdict(found, levels, gate_passed, complete, answered), ""]
-    lines += contrast_lines(runs) + unseen_lines(runs)
+    lines += contrast_lines(runs) + unseen_lines(runs) + shortcut_answer_lines(runs)
     plot_arms(runs, figure)
     return lines + [f"![the arms on the deciding measures]({figure.parent.name}/{figure.name})", ""]
 
@@ -258,6 +258,43 @@ def unseen_lines(runs: dict[str, list[dict]]) -> list[str]:
             "| model | answered | accuracy |", "|---|---|---|",
             f"| base (3-shot) | {fmt(float(np.mean(base['answered'])))} | {fmt(float(np.mean(base['correct'])))} |",
             *rows, ""]  # fmt: skip
+
+
+def shortcut_answers(cols: dict) -> dict[str, float | str] | None:
+    """What a model that does not read the word answers, and how often it did, over its answered deciding questions:
+    position -> the share answered with the word's first letter (never right there: a hard question asks for
+    another letter); count -> its most frequent answer and that answer's share (the true counts are balanced, so a
+    model that reads the word has none above about a quarter). None: the export kept no answers."""
+    if "answer" not in cols:
+        return None
+    answer = np.array(cols["answer"], dtype=object)
+    given = answer != None  # noqa: E711 (elementwise)
+    position = subset(cols, "position", DECIDING_HARD_ONLY["position"]) & given
+    first = np.array([w[0].lower() for w in cols["word"]], dtype=object)
+    counts = Counter(answer[subset(cols, "count", DECIDING_HARD_ONLY["count"]) & given])
+    top, n_top = counts.most_common(1)[0] if counts else ("—", 0)
+    return {"first_letter": float((answer[position] == first[position]).mean()) if position.any() else float("nan"),
+            "count_top": top, "count_top_share": n_top / max(1, sum(counts.values()))}  # fmt: skip
+
+
+def shortcut_answer_lines(runs: dict[str, list[dict]]) -> list[str]:
+    """Diagnostic: how often each model's answers are what a shortcut gives rather than what the word says."""
+    rows = []
+    for key in ("base", *runs):
+        found = [s for s in map(shortcut_answers, side(runs, key)) if s]
+        if found:
+            label = "base (3-shot)" if key == "base" else f"{key} {V3_ARMS[key]}"
+            top = ", ".join(dict.fromkeys(str(s["count_top"]) for s in found))
+            rows.append(f"| {label} | {len(found)} | {mean_sd([s['first_letter'] for s in found])} | {top} | "
+                        f"{mean_sd([s['count_top_share'] for s in found])} |")  # fmt: skip
+    if not rows:
+        return []
+    return ["## Shortcut answers (diagnostic)", "",
+            "Of the answered deciding questions: hard position answered with the word's first letter (always wrong "
+            "there), and count's most frequent answer with its share (true counts are balanced over 0, 1, 2, 3+). "
+            "Runs exported before 2026-12-05 kept no answers and are not counted.", "",
+            "| model | runs | position: the first letter | count: most frequent answer | its share |",
+            "|---|---|---|---|---|", *rows, ""]  # fmt: skip
 
 
 def plot_arms(runs: dict[str, list[dict]], path: Path) -> None:
