@@ -95,8 +95,8 @@ def outcomes(rows: list[dict], set_name: str = "test") -> dict[str, dict[str, li
     word, hard, expected, asked (what a letter-only rule sees: count's letter; position's word length, position and
     its class), correct (lenient), strict, answered (a reply with an answer: the format rate), spelled (a worked
     reply spelled the word right; None in other modes), answer (the first reply's lenient answer, None when it gave
-    none: what a shortcut would show; exports before 2026-12-05 lack it). The same questions in the same order in
-    every run of a profile."""
+    none: what a shortcut would show; exports made before it, such as study v3's seed-1 arms, lack it). The same
+    questions in the same order in every run of a profile."""
     sampled = any(r.get("decoding") == "sampled" for r in rows)
     groups: dict[str, dict[str, list]] = {}
     for r in rows:

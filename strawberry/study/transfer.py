@@ -292,7 +292,7 @@ def shortcut_answer_lines(runs: dict[str, list[dict]]) -> list[str]:
     return ["## Shortcut answers (diagnostic)", "",
             "Of the answered deciding questions: hard position answered with the word's first letter (always wrong "
             "there), and count's most frequent answer with its share (true counts are balanced over 0, 1, 2, 3+). "
-            "Runs exported before 2026-12-05 kept no answers and are not counted.", "",
+            "Runs exported before the answers were kept (seed 1 of every arm) are not counted.", "",
             "| model | runs | position: the first letter | count: most frequent answer | its share |",
             "|---|---|---|---|---|", *rows, ""]  # fmt: skip
 
