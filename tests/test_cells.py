@@ -117,6 +117,9 @@ def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp
         assert set(exports) == {"study-tiny-qwen3-spelling-s1", "study-tiny-qwen3-indexed-s1"}
         assert {e["arm"] for e in exports.values()} == {"spelling", "indexed"}
         assert all(e["profile"] == "tiny-qwen3" and e["tuned"] and e["base"] for e in exports.values())
+        # what `precision: auto` became here, and each question's answer (the page's shortcut diagnostic reads it)
+        assert all(e["precision"] in ("bf16-autocast", "fp32") for e in exports.values())
+        assert all(len(c["answer"]) == len(c["task"]) for e in exports.values() for c in e["tuned"].values())
         reported = subprocess.run(["python", "-m", "scripts.study", "report", "--out", "report.md", *study], cwd=d,
                                   env=env, text=True, capture_output=True, timeout=600)  # fmt: skip
         assert reported.returncode == 0, reported.stdout + reported.stderr

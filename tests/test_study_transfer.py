@@ -14,6 +14,7 @@ from strawberry.study.transfer import (
     RECIPE_KEYS,
     V3_ARMS,
     answered_rates,
+    base_lines,
     by_arm,
     check_arms_recipe,
     comparisons,
@@ -156,6 +157,24 @@ def test_shortcut_answers_count_first_letters_and_a_favourite_count():
     assert shortcut_answers({k: v for k, v in cols.items() if k != "answer"}) is None  # an export that kept none
 
 
+def test_base_answers_from_another_machine_are_shown_beside_the_ones_compared_against():
+    exports = study(b=(0.6, 0.65), c=(0.4, 0.45), d=(0.2, 0.25), seeds=(1, 2))
+    assert base_lines(by_arm(exports)) == []  # one machine, one base: nothing to show
+    other = columns(0.2, 0.25, seed=5)  # as often right as seed 1's base, on other questions
+    for e in exports:
+        if e["seed"] == 2:
+            e["base"] = {BASE_SETTING: other}
+            e["precision"] = "fp32"
+    lines = base_lines(by_arm(exports))
+    first, second = [line for line in lines if line.startswith("| grid-v3arms")]
+    assert "seed1" in first and "seed2" not in first and first.split(" | ")[1] == "not recorded"  # compared against
+    assert second.split(" | ")[1] == "fp32" and "seed2" in second and "seed1" not in second
+    n = len(other["correct"])
+    differing = int((np.array(other["correct"]) != np.array(columns(0.2, 0.25)["correct"])).sum())
+    assert second.endswith(f" | {differing} of {n} |") and 0 < differing < n
+    assert first.endswith(f" | 0 of {n} |")
+
+
 def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     base = columns(0.2, 0.25)
     gate = [export(f"grid-v3cal-s{s}", 1e-3, s, columns(0.5, 0.6, s), base) | {
@@ -169,6 +188,7 @@ def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     assert "**(c) transfer**" in page and "| B − C | hard position |" in page
     assert next(line for line in page.splitlines() if line.startswith("| B − C | count |")).endswith(" | yes | yes |")
     assert "| B | count |" in page  # the covered-share table
+    assert "grid-v3arms-armworked_spelling-seed1 (not recorded)" in page  # exports without their precision
     # accuracy on both measures, answered, spelled right (here every right reply spelled the word: (0.6 + 0.65) / 2)
     assert "| B worked_spelling | 0.600 ± 0.000 | 0.650 ± 0.000 | 1.000 ± 0.000 | 0.625 ± 0.000 |" in page
     assert (tmp_path / "study" / "v3-arms.png").is_file() and (tmp_path / "study" / "v3-gate.png").is_file()

@@ -154,12 +154,14 @@ def load_rev(path: str, rev: str) -> str:
 def export_run(name: str, wall_s: float | None = None) -> Path:
     """One finished experiment, as `dvc exp show` and its outputs give it, in a file that git keeps: params,
     headline, test details, the val curve and every test question's outcome (tuned, base, and each snapshot; the
-    unseen wordings' too, when asked), and the run's wall time when the caller measured it."""
+    unseen wordings' too, when asked), the precision it ran in, and the run's wall time when the caller measured
+    it."""
     run = next(r for r in exp_show_runs() if r["name"] == name)
     rows = [json.loads(line) for line in load_rev("eval/predictions.jsonl", run["rev"]).splitlines()]
     details = json.loads(load_rev("metrics/eval_details.json", run["rev"]))
     curve = load_val_curve(run)
     snapshot_rows = [json.loads(line) for line in load_rev("eval/snapshot_predictions.jsonl", run["rev"]).splitlines()]
+    trained = json.loads(load_rev("metrics/train.json", run["rev"]))
     p = run["params"]
     record = {
         "name": name, "rev": run["rev"], "profile": p["model"], "arm": p["train.arm"], "seed": p["train.seed"],
@@ -169,6 +171,8 @@ def export_run(name: str, wall_s: float | None = None) -> Path:
         "tuned": outcomes([r for r in rows if r["model"] == "tuned"]),
         "base": outcomes([r for r in rows if r["model"] == "base"]),
         "wall_s": wall_s,
+        # what `precision: auto` became on the machine that ran it: bf16 autocast or fp32 (not the same arithmetic)
+        "precision": trained.get("precision"), "cpu_bf16": trained.get("versions", {}).get("cpu_bf16"),
         "unseen": {m: outcomes([r for r in rows if r["model"] == m], "unseen") for m in ("base", "tuned")},
         "snapshots": {str(step): {"headline": s["headline"],
                                   "tuned": outcomes([r for r in snapshot_rows if r["step"] == int(step)])}

@@ -187,8 +187,9 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
     rejected = holm({k: v["p"] for k, v in found.items()}) if found else {}
     lines = ["## Step 2: the arms", "",
              "Tuned models worked 0-shot, base worked 3-shot, on the same test questions; mean ± sd over seeds. "
-             "Runs: " + "; ".join(f"**{k}** {V3_ARMS[k]}: {', '.join(e['name'] for e in runs[k])}" for k in runs)
-             + ".", "",
+             "Runs (and the precision each trained and answered in): "
+             + "; ".join(f"**{k}** {V3_ARMS[k]}: {', '.join(map(named_with_precision, runs[k]))}"
+                         for k in runs) + ".", "",
              "| arm | " + " | ".join(measure(t) for t in DECIDING_HARD_ONLY) + " | answered | spelled right |",
              "|---|" + "---|" * (len(DECIDING_HARD_ONLY) + 2)]  # fmt: skip
     base = side(runs, "base")[0]
@@ -218,9 +219,42 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
               f"{FORMAT_DROP:.2f} below the reference's: A's for B and C, base's for D); otherwise it cannot tell, "
               "whichever way its difference goes.", ""]
     lines += ["## Reading", "", verdict(found, levels, gate_passed, complete, answered), ""]
-    lines += contrast_lines(runs) + unseen_lines(runs) + shortcut_answer_lines(runs)
+    lines += contrast_lines(runs) + unseen_lines(runs) + shortcut_answer_lines(runs) + base_lines(runs)
     plot_arms(runs, figure)
     return lines + [f"![the arms on the deciding measures]({figure.parent.name}/{figure.name})", ""]
+
+
+def precision(export: dict) -> str:
+    """What `precision: auto` became on the run's machine: bf16 autocast where the CPU has native bf16, else fp32."""
+    return export.get("precision") or "not recorded"
+
+
+def named_with_precision(export: dict) -> str:
+    return f"{export['name']} ({precision(export)})"
+
+
+def base_lines(runs: dict[str, list[dict]]) -> list[str]:
+    """Diagnostic: base's answers as each machine computed them. The comparisons use the first run's (A seed 1's);
+    runs on a machine with another arithmetic (fp32 where the CPU lacks native bf16) answer some questions
+    otherwise."""
+    groups: dict[tuple, list[dict]] = {tuple(side(runs, "base")[0]["correct"]): []}  # the one compared against first
+    for e in sorted((e for arm_runs in runs.values() for e in arm_runs), key=lambda e: (e["seed"], e["name"])):
+        groups.setdefault(tuple(e["base"][BASE_SETTING]["correct"]), []).append(e)
+    if len(groups) < 2:
+        return []
+    first = np.array(next(iter(groups)))
+    lines = ["## Base's answers by machine (diagnostic)", "",
+             "Base worked 3-shot as the machine of each group of runs computed it; the comparisons above use the "
+             "first row's. Differing: the questions it got right on one machine and wrong on the other.", "",
+             "| runs | precision | " + " | ".join(measure(t) for t in DECIDING_HARD_ONLY) + " | answered | differing |",
+             "|---|---|" + "---|" * (len(DECIDING_HARD_ONLY) + 2)]  # fmt: skip
+    for correct, members in groups.items():
+        base = members[0]["base"][BASE_SETTING]
+        lines.append(f"| {', '.join(e['name'] for e in members)} | {precision(members[0])} | "
+                     + " | ".join(fmt(accuracy_of(base, t, h)) for t, h in DECIDING_HARD_ONLY.items())
+                     + f" | {fmt(float(np.mean(base['answered'])))} | "
+                     f"{int((np.array(correct) != first).sum())} of {len(first)} |")  # fmt: skip
+    return lines + [""]
 
 
 def contrast_lines(runs: dict[str, list[dict]]) -> list[str]:
