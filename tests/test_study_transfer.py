@@ -20,6 +20,7 @@ from strawberry.study.transfer import (
     comparisons,
     covered_contrast,
     holm,
+    rerun_lines,
     shortcut_answers,
     verdict,
 )
@@ -175,6 +176,28 @@ def test_base_answers_from_another_machine_are_shown_beside_the_ones_compared_ag
     assert first.endswith(f" | 0 of {n} |")
 
 
+def test_arm_a_is_shown_beside_the_gate_cell_that_trained_the_same():
+    exports = study(b=(0.6, 0.65), c=(0.4, 0.45), d=(0.2, 0.25), seeds=(1, 2))
+    arm_a = by_arm(exports)["A"]
+    base = columns(0.2, 0.25)
+    same = arm_a[0]["tuned"][TUNED_SETTING]  # seed 1: the gate's machine gave the same answers
+    other = columns(0.7, 0.6, seed=9)  # seed 2: another machine's arithmetic, other answers
+    gate = [export("grid-v3cal-s1", 1e-3, 1, columns(0.1, 0.1, 4), base, snapshot=same),  # A's 160 steps = no point
+            export("grid-v3cal-s1-lr2", 2e-3, 1, same, base),  # another learning rate: not A's cell
+            export("grid-v3cal-s2", 1e-3, 2, other, base) | {"precision": "bf16"}]
+    gate[0]["params"]["train.max_steps"] = 80  # its run ended at 80; A's 160 steps are nowhere in it
+    rows = [line for line in rerun_lines(arm_a, gate) if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert len(rows) == 1 and rows[0].startswith("| 2 | grid-v3cal-s2 (bf16) | grid-v3arms-armworked_control-seed2")
+    n = len(other["correct"])
+    differing = int((np.array(other["correct"]) != np.array(arm_a[1]["tuned"][TUNED_SETTING]["correct"])).sum())
+    assert rows[0].endswith(f" | 0.700 / 0.400 | 0.600 / 0.450 | 0.650 / 1.000 | {differing} of {n} |")
+    gate[0]["snapshots"] = {"160": {"tuned": {TUNED_SETTING: same}}}  # now it kept A's step: seed 1 shows, same answers
+    rows = [line for line in rerun_lines(arm_a, gate) if line.startswith("| 1 ")]
+    assert rows == [f"| 1 | grid-v3cal-s1 (not recorded) | grid-v3arms-armworked_control-seed1 (not recorded) | "
+                    f"0.400 / 0.400 | 0.450 / 0.450 | 1.000 / 1.000 | 0 of {n} |"]
+    assert rerun_lines(arm_a, []) == []
+
+
 def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     base = columns(0.2, 0.25)
     gate = [export(f"grid-v3cal-s{s}", 1e-3, s, columns(0.5, 0.6, s), base) | {
@@ -189,6 +212,7 @@ def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     assert next(line for line in page.splitlines() if line.startswith("| B − C | count |")).endswith(" | yes | yes |")
     assert "| B | count |" in page  # the covered-share table
     assert "grid-v3arms-armworked_spelling-seed1 (not recorded)" in page  # exports without their precision
+    assert "## Arm A beside the gate's own cell (diagnostic)" in page  # the gate's cells trained A's recipe
     # accuracy on both measures, answered, spelled right (here every right reply spelled the word: (0.6 + 0.65) / 2)
     assert "| B worked_spelling | 0.600 ± 0.000 | 0.650 ± 0.000 | 1.000 ± 0.000 | 0.625 ± 0.000 |" in page
     assert (tmp_path / "study" / "v3-arms.png").is_file() and (tmp_path / "study" / "v3-gate.png").is_file()

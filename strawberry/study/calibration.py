@@ -218,7 +218,7 @@ def render_calibration(exports: list[dict], figure: Path, arm_exports: list[dict
     if arm_exports:
         from strawberry.study.transfer import render_arms
 
-        lines += render_arms(list(arm_exports), bool(passed), figure.with_name("v3-arms.png"))
+        lines += render_arms(list(arm_exports), bool(passed), figure.with_name("v3-arms.png"), exports)
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ from strawberry.study.calibration import (
     measure,
     measure_levels,
     passing_recipes,
+    points,
     spelled_right,
 )
 from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, cluster_bootstrap, mean_sd, subset
@@ -177,9 +178,10 @@ def covered_contrast(cols: dict, shares: dict[str, float | None], task: str) -> 
     return out
 
 
-def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[str]:
+def render_arms(exports: list[dict], gate_passed: bool, figure: Path, calibration: list[dict] = ()) -> list[str]:
     """The page's arms section: per arm and deciding measure the accuracy (mean ± sd over seeds), the two
-    comparisons with 95% intervals, p and Holm's decision, the reading, and the diagnostics."""
+    comparisons with 95% intervals, p and Holm's decision, the reading, and the diagnostics (`calibration`: the
+    gate's exports, for arm A beside the gate's own cell)."""
     runs = by_arm(exports)
     levels = measure_levels(exports)
     complete = all(len(runs.get(k, [])) >= SEEDS_NEEDED for k in "ABCD")
@@ -220,6 +222,7 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path) -> list[st
               "whichever way its difference goes.", ""]
     lines += ["## Reading", "", verdict(found, levels, gate_passed, complete, answered), ""]
     lines += contrast_lines(runs) + unseen_lines(runs) + shortcut_answer_lines(runs) + base_lines(runs)
+    lines += rerun_lines(runs.get("A", []), calibration)
     plot_arms(runs, figure)
     return lines + [f"![the arms on the deciding measures]({figure.parent.name}/{figure.name})", ""]
 
@@ -255,6 +258,43 @@ def base_lines(runs: dict[str, list[dict]]) -> list[str]:
                      + f" | {fmt(float(np.mean(base['answered'])))} | "
                      f"{int((np.array(correct) != first).sum())} of {len(first)} |")  # fmt: skip
     return lines + [""]
+
+
+def gate_cell(arm_a: dict, calibration: list[dict]) -> tuple[dict, dict] | None:
+    """The gate's export that trained what arm A's run trains (same learning rate, rank and seed, A's steps among its
+    points) and its tuned columns at A's steps; None if the grid has no such cell or it asked other questions."""
+    params = arm_a["params"]
+    for export in calibration:
+        same = all(export["params"].get(k) == params.get(k) for k in ("train.learning_rate", "lora.r"))
+        tuned = points(export).get(params["train.max_steps"]) if same and export["seed"] == arm_a["seed"] else None
+        if tuned and tuned[TUNED_SETTING]["word"] == arm_a["tuned"][TUNED_SETTING]["word"]:
+            return export, tuned[TUNED_SETTING]
+    return None
+
+
+def rerun_lines(arm_a: list[dict], calibration: list[dict]) -> list[str]:
+    """Diagnostic: arm A trains exactly the gate's cell of its seed (A adds nothing to the worked Q&A), so a run on
+    the gate's machine gives the same answers; a machine with other arithmetic (fp32 without native bf16) need
+    not. How far apart they land is a floor under the seed-to-seed spread the comparisons face."""
+    rows = []
+    for run in arm_a:
+        if (found := gate_cell(run, calibration)) is None:
+            continue
+        cell, gate = found
+        mine = run["tuned"][TUNED_SETTING]
+        pairs = [(accuracy_of(gate, t, h), accuracy_of(mine, t, h)) for t, h in DECIDING_HARD_ONLY.items()]
+        pairs.append((float(np.mean(gate["answered"])), float(np.mean(mine["answered"]))))
+        differing = int((np.array(gate["correct"]) != np.array(mine["correct"])).sum())
+        rows.append(f"| {run['seed']} | {cell['name']} ({precision(cell)}) | {run['name']} ({precision(run)}) | "
+                    + " | ".join(f"{fmt(g)} / {fmt(a)}" for g, a in pairs)
+                    + f" | {differing} of {len(mine['correct'])} |")  # fmt: skip
+    if not rows:
+        return []
+    return ["## Arm A beside the gate's own cell (diagnostic)", "",
+            "Arm A trains what the gate's cell of the same seed trained (same recipe, data and order); on the same "
+            "machine it gives the same answers. Gate / A; differing: questions one got right and the other wrong.",
+            "", "| seed | gate's cell | arm A | " + " | ".join(measure(t) for t in DECIDING_HARD_ONLY)
+            + " | answered | differing |", "|---|---|---|" + "---|" * (len(DECIDING_HARD_ONLY) + 2), *rows, ""]
 
 
 def contrast_lines(runs: dict[str, list[dict]]) -> list[str]:
