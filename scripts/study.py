@@ -79,7 +79,11 @@ def list_cells(args: argparse.Namespace) -> None:
 
 def one_cell(args: argparse.Namespace) -> None:
     cells = planned_cells(args)
-    run_cell(cells[cell_index(args.index, len(cells))], args.git_remote)
+    cell = cells[cell_index(args.index, len(cells))]
+    if exported(cell.name).is_file():  # run by `scripts.study run` or pulled before, and committed: the study has it
+        print(f"cell {cell.name}: already exported to {exported(cell.name)} at this commit: nothing to do", flush=True)
+        return
+    run_cell(cell, args.git_remote)
 
 
 def pull(args: argparse.Namespace) -> None:

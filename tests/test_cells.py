@@ -148,6 +148,22 @@ def test_cell_index_comes_from_the_flag_or_the_environment(monkeypatch):
         cell_index(None, 13)
 
 
+def test_a_cell_already_exported_at_this_commit_does_not_run(tmp_path, monkeypatch, capsys):
+    """A study run partly on this machine (`scripts.study run`) and partly as GPU jobs: a job whose cell's export is
+    committed stops before it touches a remote (there is none here: running it would fail)."""
+    from scripts.study import main
+
+    grid = tmp_path / "g.yaml"
+    grid.write_text("name: g\ngrid:\n  train.seed: [1, 2]\n")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "metrics" / "study").mkdir(parents=True)
+    (tmp_path / "metrics" / "study" / "grid-g-seed1.json").write_text("{}")
+    main(["cell", "--grid", str(grid), "--index", "0"])
+    assert "cell grid-g-seed1: already exported to metrics/study/grid-g-seed1.json" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="dvc exp list .*no-such-remote"):  # not exported: it asks the remote
+        main(["cell", "--grid", str(grid), "--index", "1", "--git-remote", str(tmp_path / "no-such-remote")])
+
+
 def test_grid_file_gives_every_combination(tmp_path):
     grid = tmp_path / "g.yaml"
     grid.write_text("name: rank\nset: {model: qwen3-4b}\ngrid:\n  lora.r: [4, 8]\n  train.seed: [1, 2, 3]\n")
