@@ -275,7 +275,7 @@ def gate_cell(arm_a: dict, calibration: list[dict]) -> tuple[dict, dict] | None:
 def rerun_lines(arm_a: list[dict], calibration: list[dict]) -> list[str]:
     """Diagnostic: arm A trains exactly the gate's cell of its seed (A adds nothing to the worked Q&A), so a run on
     the gate's machine gives the same answers; a machine with other arithmetic (fp32 without native bf16) need
-    not. How far apart they land is a floor under the seed-to-seed spread the comparisons face."""
+    not: how far apart they land is what the arithmetic alone does to one run."""
     rows = []
     for run in arm_a:
         if (found := gate_cell(run, calibration)) is None:
