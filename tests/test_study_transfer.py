@@ -211,7 +211,12 @@ def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     assert "**(c) transfer**" in page and "| B − C | hard position |" in page
     assert next(line for line in page.splitlines() if line.startswith("| B − C | count |")).endswith(" | yes | yes |")
     assert "| B | count |" in page  # the covered-share table
-    assert "grid-v3arms-armworked_spelling-seed1 (not recorded)" in page  # exports without their precision
+    # each run on its own row; exports without their precision or wall time say so
+    assert ("| B | 1 | grid-v3arms-armworked_spelling-seed1 | not recorded | 0.600 | 0.650 | 1.000 | 0.625 | "
+            "not recorded |") in page
+    arms[1]["wall_s"], arms[1]["precision"] = 5_430, "fp32"  # B seed 1
+    page = render_calibration(gate, tmp_path / "study" / "v3-gate.png", arms)
+    assert "| B | 1 | grid-v3arms-armworked_spelling-seed1 | fp32 | 0.600 | 0.650 | 1.000 | 0.625 | 90 min |" in page
     assert "## Arm A beside the gate's own cell (diagnostic)" in page  # the gate's cells trained A's recipe
     # accuracy on both measures, answered, spelled right (here every right reply spelled the word: (0.6 + 0.65) / 2)
     assert "| B worked_spelling | 0.600 ± 0.000 | 0.650 ± 0.000 | 1.000 ± 0.000 | 0.625 ± 0.000 |" in page

@@ -188,10 +188,8 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path, calibratio
     found = comparisons(runs)
     rejected = holm({k: v["p"] for k, v in found.items()}) if found else {}
     lines = ["## Step 2: the arms", "",
-             "Tuned models worked 0-shot, base worked 3-shot, on the same test questions; mean ± sd over seeds. "
-             "Runs (and the precision each trained and answered in): "
-             + "; ".join(f"**{k}** {V3_ARMS[k]}: {', '.join(map(named_with_precision, runs[k]))}"
-                         for k in runs) + ".", "",
+             "Tuned models worked 0-shot, base worked 3-shot, on the same test questions; mean ± sd over seeds "
+             "(each run: the table below the comparisons).", "",
              "| arm | " + " | ".join(measure(t) for t in DECIDING_HARD_ONLY) + " | answered | spelled right |",
              "|---|" + "---|" * (len(DECIDING_HARD_ONLY) + 2)]  # fmt: skip
     base = side(runs, "base")[0]
@@ -220,6 +218,7 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path, calibratio
     lines += ["", "A comparison is read only when both its arms kept the answer format (answered at most "
               f"{FORMAT_DROP:.2f} below the reference's: A's for B and C, base's for D); otherwise it cannot tell, "
               "whichever way its difference goes.", ""]
+    lines += run_lines(runs)
     lines += ["## Reading", "", verdict(found, levels, gate_passed, complete, answered), ""]
     lines += contrast_lines(runs) + unseen_lines(runs) + shortcut_answer_lines(runs) + base_lines(runs)
     lines += rerun_lines(runs.get("A", []), calibration)
@@ -227,13 +226,27 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path, calibratio
     return lines + [f"![the arms on the deciding measures]({figure.parent.name}/{figure.name})", ""]
 
 
+def run_lines(runs: dict[str, list[dict]]) -> list[str]:
+    """Each arm run on its own: what the mean ± sd above is made of, the precision it ran in and its wall time."""
+    lines = ["Each run (wall time as `scripts.study run` measured it: a run resumed from a checkpoint after a "
+             "session's end counts only its last part):", "",
+             "| arm | seed | run | precision | " + " | ".join(measure(t) for t in DECIDING_HARD_ONLY)
+             + " | answered | spelled right | wall time |",
+             "|---|---|---|---|" + "---|" * (len(DECIDING_HARD_ONLY) + 3)]  # fmt: skip
+    for key, arm_runs in runs.items():
+        for run in arm_runs:
+            tuned = run["tuned"][TUNED_SETTING]
+            wall = "not recorded" if run.get("wall_s") is None else f"{run['wall_s'] / 60:.0f} min"
+            scores = [accuracy_of(tuned, t, h) for t, h in DECIDING_HARD_ONLY.items()]
+            scores += [float(np.mean(tuned["answered"])), spelled_right(tuned)]
+            lines.append(f"| {key} | {run['seed']} | {run['name']} | {precision(run)} | "
+                         + " | ".join(map(fmt, scores)) + f" | {wall} |")  # fmt: skip
+    return lines + [""]
+
+
 def precision(export: dict) -> str:
     """What `precision: auto` became on the run's machine: bf16 autocast where the CPU has native bf16, else fp32."""
     return export.get("precision") or "not recorded"
-
-
-def named_with_precision(export: dict) -> str:
-    return f"{export['name']} ({precision(export)})"
 
 
 def base_lines(runs: dict[str, list[dict]]) -> list[str]:
