@@ -209,9 +209,7 @@ def render_calibration(exports: list[dict], figure: Path, arm_exports: list[dict
         d = r["diagnostics"]
         lines.append(f"| {r['lr']:g} | {r['r']} | {r['steps']} | {r['seed']} | {fmt(d['tuned']['answered'])} | "
                      f"{fmt(d['tuned']['spelled'])} | {fmt(d['base']['answered'])} | {fmt(d['base']['spelled'])} |")
-    times = [(e["name"], e.get("wall_s")) for e in exports]
-    lines += ["", "Wall time per run (2 cores): " + ", ".join(
-        f"{name} {'not recorded' if s is None else f'{s / 60:.0f} min'}" for name, s in times) + ".", ""]
+    lines += ["", "Wall time per run (2 cores): " + ", ".join(f"{e['name']} {wall_time(e)}" for e in exports) + ".", ""]
     if rows:
         plot_gate(rows, figure)
         lines += [f"![the gate: tuned minus base per cell and step]({figure.parent.name}/{figure.name})", ""]
@@ -220,6 +218,11 @@ def render_calibration(exports: list[dict], figure: Path, arm_exports: list[dict
 
         lines += render_arms(list(arm_exports), bool(passed), figure.with_name("v3-arms.png"), exports)
     return "\n".join(lines)
+
+
+def wall_time(export: dict) -> str:
+    """The run's wall time as `scripts.study run` measured it, in minutes."""
+    return "not recorded" if export.get("wall_s") is None else f"{export['wall_s'] / 60:.0f} min"
 
 
 def plot_gate(rows: list[dict], path: Path) -> None:

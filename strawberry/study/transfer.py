@@ -22,6 +22,7 @@ from strawberry.study.calibration import (
     passing_recipes,
     points,
     spelled_right,
+    wall_time,
 )
 from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, cluster_bootstrap, mean_sd, subset
 
@@ -236,11 +237,10 @@ def run_lines(runs: dict[str, list[dict]]) -> list[str]:
     for key, arm_runs in runs.items():
         for run in arm_runs:
             tuned = run["tuned"][TUNED_SETTING]
-            wall = "not recorded" if run.get("wall_s") is None else f"{run['wall_s'] / 60:.0f} min"
             scores = [accuracy_of(tuned, t, h) for t, h in DECIDING_HARD_ONLY.items()]
             scores += [float(np.mean(tuned["answered"])), spelled_right(tuned)]
             lines.append(f"| {key} | {run['seed']} | {run['name']} | {precision(run)} | "
-                         + " | ".join(map(fmt, scores)) + f" | {wall} |")  # fmt: skip
+                         + " | ".join(map(fmt, scores)) + f" | {wall_time(run)} |")  # fmt: skip
     return lines + [""]
 
 
