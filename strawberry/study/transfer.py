@@ -193,15 +193,10 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path, calibratio
              "(each run: the table below the comparisons).", "",
              "| arm | " + " | ".join(measure(t) for t in DECIDING_HARD_ONLY) + " | answered | spelled right |",
              "|---|" + "---|" * (len(DECIDING_HARD_ONLY) + 2)]  # fmt: skip
-    base = side(runs, "base")[0]
-    lines.append("| base (3-shot) | " + " | ".join(fmt(accuracy_of(base, t, h)) for t, h in DECIDING_HARD_ONLY.items())
-                 + f" | {fmt(float(np.mean(base['answered'])))} | {fmt(spelled_right(base))} |")  # fmt: skip
+    lines.append("| base (3-shot) | " + " | ".join(map(fmt, scores(side(runs, "base")[0]))) + " |")
     for key in runs:
-        cols = side(runs, key)
-        lines.append(f"| {key} {V3_ARMS[key]} | " + " | ".join(
-            mean_sd([accuracy_of(c, t, h) for c in cols]) for t, h in DECIDING_HARD_ONLY.items())
-            + f" | {mean_sd([float(np.mean(c['answered'])) for c in cols])}"
-            + f" | {mean_sd([spelled_right(c) for c in cols])} |")  # fmt: skip
+        per_run = [scores(c) for c in side(runs, key)]
+        lines.append(f"| {key} {V3_ARMS[key]} | " + " | ".join(mean_sd(list(s)) for s in zip(*per_run)) + " |")
     lines += ["", "Answered: a reply with an `Answer:` line. Spelled right (a diagnostic of the mechanism, never "
               "deciding): the worked reply's letters are the word's, over all test questions asked.", ""]
     lines += ["Shortcut level of each measure (best constant or letter-only rule fitted on val; a measure decides "
@@ -227,6 +222,12 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path, calibratio
     return lines + [f"![the arms on the deciding measures]({figure.parent.name}/{figure.name})", ""]
 
 
+def scores(cols: dict) -> list[float]:
+    """One model's row of the arms tables: accuracy per deciding measure, answered, spelled right."""
+    accuracies = [accuracy_of(cols, task, hard) for task, hard in DECIDING_HARD_ONLY.items()]
+    return accuracies + [float(np.mean(cols["answered"])), spelled_right(cols)]
+
+
 def run_lines(runs: dict[str, list[dict]]) -> list[str]:
     """Each arm run on its own: what the mean ± sd above is made of, the precision it ran in and its wall time."""
     lines = ["Each run (wall time as `scripts.study run` measured it: a run resumed from a checkpoint after a "
@@ -236,11 +237,8 @@ def run_lines(runs: dict[str, list[dict]]) -> list[str]:
              "|---|---|---|---|" + "---|" * (len(DECIDING_HARD_ONLY) + 3)]  # fmt: skip
     for key, arm_runs in runs.items():
         for run in arm_runs:
-            tuned = run["tuned"][TUNED_SETTING]
-            scores = [accuracy_of(tuned, t, h) for t, h in DECIDING_HARD_ONLY.items()]
-            scores += [float(np.mean(tuned["answered"])), spelled_right(tuned)]
             lines.append(f"| {key} | {run['seed']} | {run['name']} | {precision(run)} | "
-                         + " | ".join(map(fmt, scores)) + f" | {wall_time(run)} |")  # fmt: skip
+                         + " | ".join(map(fmt, scores(run["tuned"][TUNED_SETTING]))) + f" | {wall_time(run)} |")
     return lines + [""]
 
 
