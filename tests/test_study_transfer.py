@@ -211,6 +211,8 @@ def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     assert "**(c) transfer**" in page and "| B − C | hard position |" in page
     assert next(line for line in page.splitlines() if line.startswith("| B − C | count |")).endswith(" | yes | yes |")
     assert "| B | count |" in page  # the covered-share table
+    # each rejected gain beside the shortcut level of its measure (LEVELS)
+    assert "| B − C | count | 0.650 | 0.250 | +0.400 |" in page
     # each run on its own row; exports without their precision or wall time say so
     assert ("| B | 1 | grid-v3arms-armworked_spelling-seed1 | not recorded | 0.600 | 0.650 | 1.000 | 0.625 | "
             "not recorded |") in page
