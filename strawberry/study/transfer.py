@@ -230,13 +230,12 @@ def gain_lines(runs: dict[str, list[dict]], found: dict[tuple, dict], rejected: 
     gains = [key for key, t in found.items() if rejected[key] and t["diff"] > 0]
     if not gains:
         return []
-    tasks = list(DECIDING_HARD_ONLY)
     lines = ["Each gain Holm rejects beside its measure's shortcut level (a diagnostic; the reading above is the "
              "rule's): an arm no higher than the level gains only what a rule that never reads the word scores.", "",
              "| comparison | measure | arm's accuracy | shortcut level | arm above the level by |",
              "|---|---|---|---|---|"]  # fmt: skip
     for left, right, task in gains:
-        accuracy = float(np.mean([scores(cols)[tasks.index(task)] for cols in side(runs, left)]))
+        accuracy = float(np.mean([accuracy_of(cols, task, DECIDING_HARD_ONLY[task]) for cols in side(runs, left)]))
         lines.append(f"| {left} − {right} | {measure(task)} | {fmt(accuracy)} | {fmt(levels[task])} | "
                      f"{accuracy - levels[task]:+.3f} |")  # fmt: skip
     return lines + [""]
