@@ -17,18 +17,19 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from strawberry.dvc_cli import dvc_run
+from strawberry.params import load_params
 from strawberry.preflight import RemoteRefusedError, check_remote
-from strawberry.study import ARMS
-from strawberry.study.runs import exported, plan
+from strawberry.study.resolved import check_grid
+from strawberry.study.runs import exported
 
 GIT_REMOTE = "origin"
+REMOTE_URL_ENV = "DVC_REMOTE_URL"  # the job's bucket for the default DVC remote (AWS_ENDPOINT_URL: its endpoint)
 INDEX_ENV = "CELL_INDEX"  # set by the engine: the Job from the pod's completion index, SkyPilot by --env
 DATA_TARGET = "analyze"  # the last data stage: pulling it with its dependencies gets every data output
 
@@ -42,12 +43,6 @@ class Cell:
     def set_args(self) -> list[str]:
         """The overrides as `dvc exp run` arguments: -S a=1 -S b=2."""
         return [arg for o in self.overrides for arg in ("-S", o)]
-
-
-def study_cells(profile: str, seeds: list[int], dose_factor: int, default_steps: int, arms: Sequence[str] = ARMS
-                ) -> list[Cell]:  # fmt: skip
-    """The study's runs (strawberry.study.runs.plan), in its order: cell i is the plan's run i."""
-    return [Cell(name, overrides) for name, overrides in plan(profile, seeds, dose_factor, default_steps, arms)]
 
 
 def grid_spec(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
@@ -73,31 +68,36 @@ def grid_spec(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
     return merged
 
 
-def grid_cells(path: Path) -> list[Cell]:
+def grid_cells(path: Path, params: dict | None = None) -> list[Cell]:
     """Every combination of a grid file, in the file's order:
 
-        name: rank                      # cells are named grid-rank-r4-seed1, ...
+        name: rank                      # cells are named grid-rank-qwen3-4b-r4-seed1, ...
         extends: base.yaml              # optional: start from that grid's name and `set:` (grid_spec)
-        set: {model: qwen3-4b}          # the same in every cell
+        set: {model: qwen3-4b}          # the same in every cell; the profile is required
         grid:                           # every combination of these values
           lora.r: [4, 8, 16, 32]
           train.seed: [1, 2, 3]
-    """
+
+    A cell's name carries the grid's name and the profile, so two profiles' runs of one grid never collide. The
+    grid is checked against `params` (default: params.yaml): it names a profile, and no profile size silently
+    overrides one of its keys (strawberry.study.resolved.check_grid)."""
     spec = grid_spec(path)
     if not isinstance(spec.get("grid"), dict) or not spec["grid"]:
         raise SystemExit(f"{path}: a grid file needs `grid:`, a mapping of params.yaml keys to lists of values")
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", str(spec.get("name", ""))):
-        raise SystemExit(f"{path}: `name:` must be letters, digits, - or _ (it names every cell's experiment)")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", str(spec.get("name", ""))):
+        raise SystemExit(f"{path}: `name:` must be letters, digits or _ (it names every cell's experiment)")
     for key, values in spec["grid"].items():
         if not isinstance(values, list) or not values:
             raise SystemExit(f"{path}: grid key {key!r} needs a non-empty list of values")
     fixed = [f"{k}={v}" for k, v in (spec.get("set") or {}).items() if k not in spec["grid"]]
+    profile = (spec.get("set") or {}).get("model") or "".join(map(str, spec["grid"].get("model", [])))
     cells = []
     for combo in itertools.product(*spec["grid"].values()):
         pairs = list(zip(spec["grid"], combo))
-        label = "-".join(f"{k.rsplit('.', 1)[-1]}{v}" for k, v in pairs)
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"grid-{spec['name']}-{label}")
+        label = "-".join(f"{k.rsplit('.', 1)[-1]}{v}" for k, v in pairs if k != "model")
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"grid-{spec['name']}-{dict(pairs).get('model', profile)}-{label}")
         cells.append(Cell(name, fixed + [f"{k}={v}" for k, v in pairs]))
+    check_grid(path, load_params() if params is None else params, [c.overrides for c in cells])
     return cells
 
 
@@ -136,6 +136,10 @@ def run_cell(cell: Cell, git_remote: str = GIT_REMOTE) -> str:
     if cell.name in experiment_names(git_remote):
         say(f"already on {git_remote}: nothing to do")
         return "on the remote already"
+    if url := os.environ.get(REMOTE_URL_ENV, "").strip():
+        name = dvc("remote", "default", capture=True).stdout.strip()
+        say(f"DVC remote {name} -> {url} (${REMOTE_URL_ENV}, in .dvc/config.local: nothing to commit)")
+        dvc("remote", "modify", "--local", name, "url", url)
     try:
         say(f"DVC remote {check_remote()} takes a test write")
     except RemoteRefusedError as e:
@@ -174,10 +178,7 @@ def pull_cells(cells: list[Cell], git_remote: str = GIT_REMOTE) -> tuple[list[st
     return todo, missing
 
 
-def cell_command(model: str, seeds: list[int], dose_factor: int, grid: str | None = None) -> list[str]:
+def cell_command(grid: str) -> list[str]:
     """The command one cell runs: the Kubernetes Job and the SkyPilot task run this (tests/test_cells.py checks),
     with the index from $CELL_INDEX."""
-    if grid:
-        return [sys.executable, "-m", "scripts.study", "cell", "--grid", grid]
-    return [sys.executable, "-m", "scripts.study", "cell", "--model", model, "--seeds", *map(str, seeds),
-            "--dose", str(dose_factor)]  # fmt: skip
+    return [sys.executable, "-m", "scripts.study", "cell", "--grid", grid]

@@ -10,7 +10,6 @@ import time
 import pytest
 import yaml
 
-from scripts.transfer_analysis import report
 from strawberry.study.runs import runs
 from strawberry.tasks.common import letter_multiset
 from strawberry.templates import load_separators
@@ -271,55 +270,56 @@ def test_arm_switch_reruns_train_only_directly(repo):
     run(["git", "checkout", "params.yaml"], repo)
 
 
-def test_study_runs_arms_and_seeds_and_aggregates(repo, tmp_path):
-    # Two of the four arms (the other two differ only in their training file, which test_cells runs), and the dose
-    # run: what CI can afford; the full plan is test_study_plan's.
-    args = ["--seeds", "1", "--dose", "2", "--arms", "spelling", "format_control"]
+TINY_GATE = """name: tinycal
+set:
+  model: tiny-qwen3
+  train.arm: worked_control
+  train.val_mode: worked
+  train.val_shots: 0
+  train.snapshot_steps: "[2]"
+  evaluate.shots: "[]"
+  evaluate.spell_first_shots: "[]"
+  evaluate.worked_shots: "[0,3]"
+  evaluate.tuned_settings: "[worked_0shot]"
+grid:
+  train.seed: [1, 2]
+"""
+
+
+def test_a_two_cell_grid_runs_exports_and_pages_one_profile(repo, tmp_path):
+    """`scripts.study run --grid`: two worked-mode cells on the tiny profile, each exported with its grid, profile
+    and resolved settings; a second run skips them; the page reads this profile's exports and ignores another's."""
+    (repo / "grids" / "tinycal.yaml").write_text(TINY_GATE)
+    run(["git", "add", "grids/tinycal.yaml"], repo)  # `dvc exp run --temp` copies what git tracks
+    run(["git", "commit", "-qm", "tiny gate grid"], repo)
+    args = ["--grid", "grids/tinycal.yaml"]
     out = run([sys.executable, "-m", "scripts.study", "run", *args], repo, timeout=1800).stdout
-    names = [f"study-tiny-qwen3-{arm}-s1" for arm in ("spelling", "format_control")]
-    names.append("study-tiny-qwen3-spelling-x2-s1")
-    assert all(f"[{i}/3] {name}" in out for i, name in enumerate(names, 1)), out[-3000:]
+    names = [f"grid-tinycal-tiny-qwen3-seed{seed}" for seed in (1, 2)]
+    assert all(f"[{i}/2] {name}" in out for i, name in enumerate(names, 1)), out[-3000:]
     # Every experiment reuses the base model's answers that dvc repro computed: evaluate_base never runs again.
-    assert "Running stage 'evaluate_base'" not in out and out.count("Running stage 'evaluate':") == 3, out[-3000:]
-    exports = sorted(p.name for p in (repo / "metrics/study").glob("*.json"))
-    assert exports == sorted(f"{n}.json" for n in names)  # the record to commit
-    dose = json.loads((repo / "metrics/study" / f"{names[-1]}.json").read_text())
-    assert sorted(dose["snapshots"], key=int) == ["4", "8"] and dose["steps"] == 8  # fixed checkpoints at 1x, 2x
-    assert [s for s, _ in dose["val_curve"]] == [2, 4, 6, 8]
-    again = run([sys.executable, "-m", "scripts.study", "run", *args], repo).stdout
-    assert again.count("already exported to metrics/study/") == 3  # resumable: finished runs are kept
-    page = tmp_path / "study.md"
-    run([sys.executable, "-m", "scripts.study", "report", "--out", str(page), *args], repo)
-    text = page.read_text()
-    assert "**spelling**: study-tiny-qwen3-spelling-s1" in text and "format_control (control) − base" in text
-    assert "Incomplete study" not in text
-    assert "| spelling − format_control | count | spell-first, 1-shot | hard |" in text
-    assert "## Training length (dose-response)" in text and "| step 4 | step 8 |" in text
+    assert "Running stage 'evaluate_base'" not in out and out.count("Running stage 'evaluate':") == 2, out[-3000:]
+    exports = {p.stem: json.loads(p.read_text()) for p in (repo / "metrics/study").glob("*.json")}
+    assert sorted(exports) == names  # the record to commit
+    for name, export in exports.items():
+        assert (export["grid"], export["profile"]) == ("tinycal", "tiny-qwen3")
+        resolved = export["resolved"]
+        assert (resolved["steps"], resolved["learning_rate"]) == (TINY["train.max_steps"], TINY["train.learning_rate"])
+        assert resolved["precision"] == export["precision"] and resolved["seed"] == int(name[-1])
+        assert sorted(export["snapshots"]) == ["2"] and "worked_3shot" in export["base"]
     shown = {r["name"]: r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))}
-    exported = json.loads((repo / "metrics/study" / f"{names[0]}.json").read_text())
-    assert exported["metrics"] == shown[names[0]]["metrics"]  # numbers traceable to exp show
-    hard = exported["metrics"]["position.0shot.tuned_hard"]
-    assert f"| position | direct, 0-shot | {exported['metrics']['position.0shot.base_hard']:.3f} | {hard:.3f} |" in text
-    assert (tmp_path / "study" / "deciding.png").stat().st_size > 1000
-
-
-def test_study_plan():
-    from strawberry.study.runs import plan
-
-    todo = plan("qwen25-coder-05b", [1, 2, 3], 4, 80)
-    names = [name for name, _ in todo]
-    assert len(names) == 13 and names[:2] == ["study-qwen25-coder-05b-spelling-s1", "study-qwen25-coder-05b-indexed-s1"]
-    assert {n.rsplit("-s", 1)[0].removeprefix("study-qwen25-coder-05b-") for n in names[:12]} == {
-        "spelling", "indexed", "positive_control", "format_control"}  # fmt: skip
-    dose = ["model=qwen25-coder-05b", "train.arm=spelling", "train.seed=1", "train.max_steps=320",
-            "train.patience=320", "train.snapshot_steps=[80,160,320]"]  # fmt: skip
-    assert todo[-1] == ("study-qwen25-coder-05b-spelling-x4-s1", dose)  # the whole length, fixed checkpoints
-    assert all("model=qwen25-coder-05b" in o for _, o in todo)
-    some = [name for name, _ in plan("qwen25-coder-05b", [1, 2], 0, 80, ["format_control", "spelling"])]
-    pairs = [(seed, arm) for seed in (1, 2) for arm in ("spelling", "format_control")]  # the study's order
-    assert some == [f"study-qwen25-coder-05b-{arm}-s{seed}" for seed, arm in pairs]
-    with pytest.raises(ValueError, match="unknown arm.*spell: the arms are spelling"):
-        plan("qwen25-coder-05b", [1], 0, 80, ["spell"])
+    assert exports[names[0]]["metrics"] == shown[names[0]]["metrics"]  # numbers traceable to exp show
+    again = run([sys.executable, "-m", "scripts.study", "run", *args], repo).stdout
+    assert again.count("already exported to metrics/study/") == 2  # resumable: finished runs are kept
+    page = tmp_path / "study.md"
+    run([sys.executable, "-m", "scripts.study", "page", *args, "--out", str(page)], repo)
+    text = page.read_text()
+    assert "## Step 1: the calibration gate" in text and all(f"{name} " in text for name in names)
+    # another profile's run of the same grid is not on this profile's page
+    other = exports[names[0]] | {"profile": "smollm2-135m", "name": "grid-tinycal-smollm2-135m-seed1"}
+    (repo / "metrics/study/grid-tinycal-smollm2-135m-seed1.json").write_text(json.dumps(other))
+    run([sys.executable, "-m", "scripts.study", "page", *args, "--out", str(tmp_path / "again.md")], repo)
+    assert (tmp_path / "again.md").read_text() == text
+    assert (tmp_path / "study" / "v3-gate.png").stat().st_size > 1000
 
 
 def test_runs_leaves_out_an_experiment_killed_mid_run():
@@ -357,7 +357,7 @@ def test_exp_run_and_compare(repo):
     assert diff["position.0shot.tuned"]["new"] == eval_json["position"]["0shot"]["tuned"]
 
 
-def test_queue_two_experiments_and_transfer_analysis(repo, tmp_path):
+def test_queue_two_experiments(repo):
     # seed 42 is params.yaml's own: when test_exp_run_and_compare's r4 ran first, DVC's run cache restores q-seed42
     # instead of training it again (a queued run shares the repo's cache); it counts as a run all the same
     for seed in (42, 2):
@@ -372,24 +372,11 @@ def test_queue_two_experiments_and_transfer_analysis(repo, tmp_path):
         assert time.monotonic() < deadline, status
         time.sleep(5)
     assert "Failed" not in status, run(["dvc", "queue", "logs", "q-seed2"], repo, check=False).stdout
-    exp_show = run(["dvc", "exp", "show", "--json"], repo).stdout
-    (tmp_path / "exp.json").write_text(exp_show)
-    rows = runs(json.loads(exp_show))
-    names = {r["name"] for r in rows}
-    assert {"q-seed42", "q-seed2"} <= names
+    rows = runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))
+    assert {"q-seed42", "q-seed2"} <= {r["name"] for r in rows}
     assert all("position.0shot.tuned" in r["metrics"] for r in rows)
-    markdown, points = report(rows, shots=0)
-    # The two queued runs differ only in train.seed: one configuration, n = 2 seeds.
-    line = next(line for line in markdown.splitlines() if "q-seed42" in line)
-    cells = [c.strip() for c in line.split("|")]
-    members = cells[-2].split(", ")
-    assert {"q-seed42", "q-seed2"} <= set(members) and "lora.r=4" in cells[2]
-    assert int(cells[5]) == len(members) >= 2  # n seeds
-    assert "Correlation of position and count gains" in markdown
-    assert len(points) == len(rows)
-    proc = run([sys.executable, "-m", "scripts.transfer_analysis", "--json", str(tmp_path / "exp.json"),
-                "--plot", str(tmp_path / "transfer.png")], repo)  # fmt: skip
-    assert "q-seed42" in proc.stdout and (tmp_path / "transfer.png").stat().st_size > 1000
+    seeds = {r["name"]: r["params"]["train.seed"] for r in rows}
+    assert (seeds["q-seed42"], seeds["q-seed2"]) == (42, 2)
 
 
 def test_publish_dry_run_cards_and_dataset(repo, tmp_path):

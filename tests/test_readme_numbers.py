@@ -30,7 +30,7 @@ def test_readme_study_v2_numbers_are_on_its_archived_page():
 
 
 def test_readme_study_v3_numbers_are_on_its_generated_page():
-    """Study v3's figures in the README come from docs/study.md (python -m scripts.study calibration)."""
+    """Study v3's figures in the README come from docs/study.md (python -m scripts.study page)."""
     stated = NUMBER.findall(study_section((ROOT / "README.md").read_text(), "v3"))
     on_page = {n.replace("−", "-").lstrip("+") for n in NUMBER.findall((ROOT / "docs" / "study.md").read_text())}
     missing = [n for n in stated if n.replace("−", "-").lstrip("+") not in on_page]

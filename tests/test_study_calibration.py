@@ -9,9 +9,8 @@ import yaml
 
 from strawberry.cells import grid_cells, grid_spec
 from strawberry.params import load_params
-from strawberry.study.calibration import (
+from strawberry.study.gate import (
     BASE_SETTING,
-    CALIBRATION_PREFIX,
     TUNED_SETTING,
     gate_rows,
     open_recipes,
@@ -46,7 +45,7 @@ def columns(position_right: float, count_right: float, seed: int = 0, n_words: i
 
 
 def export(name: str, lr: float, seed: int, tuned: dict, base: dict, snapshot: dict | None = None, r: int = 8) -> dict:
-    return {"name": name, "seed": seed, "params": {"train.learning_rate": lr, "lora.r": r, "train.max_steps": 160},
+    return {"name": name, "seed": seed, "resolved": {"learning_rate": lr, "lora_r": r, "steps": 160},
             "base": {BASE_SETTING: base}, "tuned": {TUNED_SETTING: tuned},
             "snapshots": {"80": {"tuned": {TUNED_SETTING: snapshot}}} if snapshot else {}}  # fmt: skip
 
@@ -77,16 +76,16 @@ def test_a_recipe_passes_on_every_seed_and_the_cheapest_comes_first():
 
 
 def test_the_verdict_moves_on_when_the_named_recipe_fails_a_seed(tmp_path):
-    from strawberry.study.calibration import render_calibration
+    from strawberry.study.page import render_page
 
     base, levels = columns(0.2, 0.25), {"shortcut_levels": {"position": 0.12, "count": 0.235}}
     # r 8 passed on seed 1 and failed on seed 2; r 16 passed on seed 1: r 16 is next
     runs = [export("grid-v3cal-r8-s1", 2e-3, 1, columns(0.5, 0.6, 1), base) | levels,
             export("grid-v3cal-r8-s2", 2e-3, 2, columns(0.2, 0.25, 2), base) | levels,
             export("grid-v3cal-r16-s1", 2e-3, 1, columns(0.5, 0.6, 3), base, r=16) | levels]  # fmt: skip
-    verdict = render_calibration(runs, tmp_path / "g.png").split("### Verdict so far")[1].split("###")[0]
+    verdict = render_page(runs, tmp_path / "g.png").split("### Verdict so far")[1].split("###")[0]
     assert "learning rate 0.002, r 16, 160 steps comes first" in verdict and "seed(s) 1:" in verdict
-    verdict = render_calibration(runs[:2], tmp_path / "g.png").split("### Verdict so far")[1].split("###")[0]
+    verdict = render_page(runs[:2], tmp_path / "g.png").split("### Verdict so far")[1].split("###")[0]
     assert "Every recipe that passed on a seed failed on another (learning rate 0.002, r 8, 160 steps)" in verdict
 
 
@@ -112,12 +111,12 @@ def test_shortcut_levels_are_measured_on_the_deciding_questions():
 
 
 def test_the_page_shows_every_cell_step_and_the_verdict(tmp_path):
-    from strawberry.study.calibration import render_calibration
+    from strawberry.study.page import render_page
 
     base = columns(0.2, 0.25)
     runs = [export("grid-v3cal-a", 2e-3, 1, columns(0.5, 0.6, 1), base, snapshot=columns(0.22, 0.3, 2)) |
             {"shortcut_levels": {"position": 0.12, "count": 0.235}, "wall_s": 7200}]  # fmt: skip
-    page = render_calibration(runs, tmp_path / "study" / "v3-gate.png")
+    page = render_page(runs, tmp_path / "study" / "v3-gate.png")
     table = [line for line in page.splitlines() if line.startswith("| 0.002 | 8 |")]
     assert len(table) == 4  # 80 and 160 steps, in the gate table and in the diagnostics table
     assert "| 0.002 | 8 | 160 | 1 | 0.500 / 0.200 |" in page and page.count("| yes |") == 1
@@ -128,13 +127,13 @@ def test_the_page_shows_every_cell_step_and_the_verdict(tmp_path):
 
 
 def test_a_full_size_pass_outranks_a_screening_look(tmp_path):
-    from strawberry.study.calibration import render_calibration
+    from strawberry.study.page import render_page
 
     base, small = columns(0.2, 0.25), columns(0.2, 0.25, 0, 200)
     levels = {"shortcut_levels": {"position": 0.12, "count": 0.235}}
     runs = [export("grid-v3cal-full", 2e-3, 1, columns(0.5, 0.6, 1), base) | levels,
             export("grid-v3cal-screen", 2e-3, 1, columns(0.5, 0.6, 1, 200), small) | levels]  # fmt: skip
-    page = render_calibration(runs, tmp_path / "study" / "v3-gate.png")
+    page = render_page(runs, tmp_path / "study" / "v3-gate.png")
     assert open_recipes(gate_rows(runs)) == [(2e-3, 8, 160)]  # the screening look's row neither passes nor fails it
     assert "passed on a seed" in page and "screening look(s)" not in page.split("### Verdict so far")[1]
 
@@ -152,7 +151,7 @@ def test_the_seeds_grids_are_the_calibration_stopped_at_the_recipes_steps(grid):
     assert seeds["set"]["train.patience"] == seeds["set"]["train.eval_steps"] == steps  # validated once, at the end
     assert set(seeds["grid"]["train.seed"]).isdisjoint(calibration["grid"]["train.seed"])
     cells = grid_cells(Path(f"grids/{grid}.yaml"))
-    assert all(c.name.startswith(CALIBRATION_PREFIX) for c in cells)
+    assert all(c.name.startswith("grid-v3cal-qwen25-coder-05b-") for c in cells)
 
 
 def test_committed_v3_page_is_generated_from_the_committed_exports(tmp_path):
@@ -161,6 +160,6 @@ def test_committed_v3_page_is_generated_from_the_committed_exports(tmp_path):
     import sys
 
     page = tmp_path / "study.md"
-    subprocess.run([sys.executable, "-m", "scripts.study", "calibration", "--out", str(page)], check=True)
+    subprocess.run([sys.executable, "-m", "scripts.study", "page", "--out", str(page)], check=True)
     assert page.read_text() == Path("docs/study.md").read_text()
     assert (tmp_path / "study" / "v3-gate.png").stat().st_size > 10_000

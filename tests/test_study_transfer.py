@@ -7,23 +7,14 @@ import numpy as np
 import pytest
 
 from strawberry.cells import grid_cells, grid_spec
-from strawberry.study.calibration import BASE_SETTING, CALIBRATION_PREFIX, TUNED_SETTING, render_calibration
-from strawberry.study.runs import covered_shares, exports_named, outcomes
-from strawberry.study.transfer import (
-    ARMS_PREFIX,
-    RECIPE_KEYS,
-    V3_ARMS,
-    answered_rates,
-    base_lines,
-    by_arm,
-    check_arms_recipe,
-    comparisons,
-    covered_contrast,
-    holm,
-    rerun_lines,
-    shortcut_answers,
-    verdict,
-)
+from strawberry.params import load_params
+from strawberry.study.diagnostics import covered_contrast, shortcut_answers
+from strawberry.study.gate import BASE_SETTING, TUNED_SETTING, check_arms_recipe
+from strawberry.study.page import base_lines, render_page, rerun_lines
+from strawberry.study.reading import FAMILY_ALPHA, V3_ARMS, answered_rates, by_arm, comparisons, verdict
+from strawberry.study.resolved import flatten, resolved_settings, with_overrides
+from strawberry.study.runs import covered_shares, exports_of, outcomes
+from strawberry.study.statistics import accuracy_of, holm
 from tests.test_study_calibration import columns, export
 
 LEVELS = {"position": 0.15, "count": 0.25}
@@ -43,12 +34,17 @@ def holm_adjusted(pvalues: list[float]) -> list[float]:
 
 def test_holm_rejects_in_order_and_agrees_with_adjusted_p_values():
     # sorted: 0.005 <= 0.05/4, 0.01 <= 0.05/3, 0.03 > 0.05/2: stop; 0.04 is not rejected though below 0.05
-    assert holm({"a": 0.01, "b": 0.04, "c": 0.03, "d": 0.005}) == {"d": True, "a": True, "c": False, "b": False}
+    assert holm({"a": 0.01, "b": 0.04, "c": 0.03, "d": 0.005}, 0.05) == {"d": True, "a": True, "c": False, "b": False}
     rng = np.random.default_rng(3)
     for _ in range(200):
         p = list(rng.uniform(0, 0.08, 4))
-        decided = holm(dict(enumerate(p)))
+        decided = holm(dict(enumerate(p)), FAMILY_ALPHA)
         assert [decided[i] for i in range(4)] == [a <= 0.05 for a in holm_adjusted(p)]
+
+
+def flipped(cols: dict, n: int) -> dict:
+    """The same outcome columns with the first n questions' correctness turned the other way round."""
+    return cols | {"correct": [1.0 - c if i < n else c for i, c in enumerate(cols["correct"])]}
 
 
 def arm_export(arm: str, seed: int, position: float, count: float, base: dict, shares=None, formatted=True) -> dict:
@@ -161,7 +157,7 @@ def test_shortcut_answers_count_first_letters_and_a_favourite_count():
 def test_base_answers_from_another_machine_are_shown_beside_the_ones_compared_against():
     exports = study(b=(0.6, 0.65), c=(0.4, 0.45), d=(0.2, 0.25), seeds=(1, 2))
     assert base_lines(by_arm(exports)) == []  # one machine, one base: nothing to show
-    other = columns(0.2, 0.25, seed=5)  # as often right as seed 1's base, on other questions
+    other = flipped(columns(0.2, 0.25), 37)  # seed 1's base with 37 answers the other way round
     for e in exports:
         if e["seed"] == 2:
             e["base"] = {BASE_SETTING: other}
@@ -170,10 +166,7 @@ def test_base_answers_from_another_machine_are_shown_beside_the_ones_compared_ag
     first, second = [line for line in lines if line.startswith("| grid-v3arms")]
     assert "seed1" in first and "seed2" not in first and first.split(" | ")[1] == "not recorded"  # compared against
     assert second.split(" | ")[1] == "fp32" and "seed2" in second and "seed1" not in second
-    n = len(other["correct"])
-    differing = int((np.array(other["correct"]) != np.array(columns(0.2, 0.25)["correct"])).sum())
-    assert second.endswith(f" | {differing} of {n} |") and 0 < differing < n
-    assert first.endswith(f" | 0 of {n} |")
+    assert second.endswith(" | 37 of 800 |") and first.endswith(" | 0 of 800 |")
 
 
 def test_arm_a_is_shown_beside_the_gate_cell_that_trained_the_same():
@@ -181,20 +174,19 @@ def test_arm_a_is_shown_beside_the_gate_cell_that_trained_the_same():
     arm_a = by_arm(exports)["A"]
     base = columns(0.2, 0.25)
     same = arm_a[0]["tuned"][TUNED_SETTING]  # seed 1: the gate's machine gave the same answers
-    other = columns(0.7, 0.6, seed=9)  # seed 2: another machine's arithmetic, other answers
+    other = flipped(arm_a[1]["tuned"][TUNED_SETTING], 120)  # seed 2: another machine's arithmetic, 120 answers differ
     gate = [export("grid-v3cal-s1", 1e-3, 1, columns(0.1, 0.1, 4), base, snapshot=same),  # A's 160 steps = no point
             export("grid-v3cal-s1-lr2", 2e-3, 1, same, base),  # another learning rate: not A's cell
             export("grid-v3cal-s2", 1e-3, 2, other, base) | {"precision": "bf16"}]
-    gate[0]["params"]["train.max_steps"] = 80  # its run ended at 80; A's 160 steps are nowhere in it
+    gate[0]["resolved"]["steps"] = 80  # its run ended at 80; A's 160 steps are nowhere in it
     rows = [line for line in rerun_lines(arm_a, gate) if line.startswith("| 1 ") or line.startswith("| 2 ")]
     assert len(rows) == 1 and rows[0].startswith("| 2 | grid-v3cal-s2 (bf16) | grid-v3arms-armworked_control-seed2")
-    n = len(other["correct"])
-    differing = int((np.array(other["correct"]) != np.array(arm_a[1]["tuned"][TUNED_SETTING]["correct"])).sum())
-    assert rows[0].endswith(f" | 0.700 / 0.400 | 0.600 / 0.450 | 0.650 / 1.000 | {differing} of {n} |")
+    gate_acc = [accuracy_of(other, t, h) for t, h in (("position", True), ("count", False))]
+    assert rows[0].endswith(f" | {gate_acc[0]:.3f} / 0.400 | {gate_acc[1]:.3f} / 0.450 | 1.000 / 1.000 | 120 of 800 |")
     gate[0]["snapshots"] = {"160": {"tuned": {TUNED_SETTING: same}}}  # now it kept A's step: seed 1 shows, same answers
     rows = [line for line in rerun_lines(arm_a, gate) if line.startswith("| 1 ")]
-    assert rows == [f"| 1 | grid-v3cal-s1 (not recorded) | grid-v3arms-armworked_control-seed1 (not recorded) | "
-                    f"0.400 / 0.400 | 0.450 / 0.450 | 1.000 / 1.000 | 0 of {n} |"]
+    assert rows == ["| 1 | grid-v3cal-s1 (not recorded) | grid-v3arms-armworked_control-seed1 (not recorded) | "
+                    "0.400 / 0.400 | 0.450 / 0.450 | 1.000 / 1.000 | 0 of 800 |"]
     assert rerun_lines(arm_a, []) == []
 
 
@@ -206,7 +198,7 @@ def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     words = arms[0]["tuned"][TUNED_SETTING]["word"]
     for run in arms:
         run["covered_share"] = {w: float(i % 2) for i, w in enumerate(dict.fromkeys(words))}
-    page = render_calibration(gate, tmp_path / "study" / "v3-gate.png", arms)
+    page = render_page(gate, tmp_path / "study" / "v3-gate.png", arms)
     assert "The gate is passed" in page and "## Step 2: the arms" in page
     assert "**(c) transfer**" in page and "| B − C | hard position |" in page
     assert next(line for line in page.splitlines() if line.startswith("| B − C | count |")).endswith(" | yes | yes |")
@@ -217,7 +209,7 @@ def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     assert ("| B | 1 | grid-v3arms-armworked_spelling-seed1 | not recorded | 0.600 | 0.650 | 1.000 | 0.625 | "
             "not recorded |") in page
     arms[1]["wall_s"], arms[1]["precision"] = 5_430, "fp32"  # B seed 1
-    page = render_calibration(gate, tmp_path / "study" / "v3-gate.png", arms)
+    page = render_page(gate, tmp_path / "study" / "v3-gate.png", arms)
     assert "| B | 1 | grid-v3arms-armworked_spelling-seed1 | fp32 | 0.600 | 0.650 | 1.000 | 0.625 | 90 min |" in page
     assert "## Arm A beside the gate's own cell (diagnostic)" in page  # the gate's cells trained A's recipe
     # accuracy on both measures, answered, spelled right (here every right reply spelled the word: (0.6 + 0.65) / 2)
@@ -225,22 +217,27 @@ def test_the_page_has_the_arms_their_reading_and_figures(tmp_path):
     assert (tmp_path / "study" / "v3-arms.png").is_file() and (tmp_path / "study" / "v3-gate.png").is_file()
 
 
+def resolved(*overrides: str) -> dict:
+    return resolved_settings(with_overrides(flatten(load_params()), ["model=qwen25-coder-05b", *overrides]))
+
+
 def test_the_arms_run_only_after_the_gate_and_at_its_recipe():
     base = columns(0.2, 0.25)
     gate = [export(f"grid-v3cal-s{s}", 1e-3, s, columns(0.5, 0.6, s), base) for s in (1, 2, 3)]  # 1e-3, r 8, 160
-    recipe = ["train.learning_rate=0.001", "lora.r=8", "train.max_steps=160", "train.arm=worked_control"]
+    recipe = resolved("train.learning_rate=0.001", "lora.r=8", "train.max_steps=160", "train.arm=worked_control")
     check_arms_recipe(recipe, gate)  # passes: nothing raised
-    with pytest.raises(SystemExit, match="gate has not passed"):
+    with pytest.raises(SystemExit, match="gate has not passed on profile qwen25-coder-05b"):
         check_arms_recipe(recipe, gate[:2])  # two seeds are not a pass
     with pytest.raises(SystemExit, match="the gate's recipe is learning rate 0.001, r 8, 160 steps"):
-        check_arms_recipe(["train.learning_rate=0.002", "lora.r=8", "train.max_steps=160"], gate)
-    with pytest.raises(SystemExit, match="lacks lora.r"):
-        check_arms_recipe(["train.learning_rate=0.001", "train.max_steps=160"], gate)
+        check_arms_recipe(resolved("train.learning_rate=0.002", "lora.r=8", "train.max_steps=160"), gate)
+    # what the run resolves is compared, not the grid's strings: params.yaml's steps when the grid sets none
+    with pytest.raises(SystemExit, match=f"r 8, {load_params()['train']['max_steps']} steps; the gate's"):
+        check_arms_recipe(resolved("train.learning_rate=0.001"), gate)
 
 
 def test_the_arms_grid_asks_what_the_calibration_asked():
     cells = grid_cells(Path("grids/v3-arms.yaml"))
-    assert len(cells) == 12 and all(c.name.startswith(ARMS_PREFIX) for c in cells)
+    assert len(cells) == 12 and all(c.name.startswith("grid-v3arms-qwen25-coder-05b-seed") for c in cells)
     arms = {o.split("=", 1)[1] for c in cells for o in c.overrides if o.startswith("train.arm=")}
     assert arms == set(V3_ARMS.values())
     spec, calibration = (grid_spec(Path(f"grids/{g}.yaml"))["set"] for g in ("v3-arms", "v3-calibration"))
@@ -248,6 +245,6 @@ def test_the_arms_grid_asks_what_the_calibration_asked():
     asked = {k for k in calibration if k.startswith("evaluate.") or k == "model"}
     assert {k: spec[k] for k in asked} == {k: calibration[k] for k in asked}
     assert spec["evaluate.unseen_per_task"] > 0 and spec["replay.records"] > 0
-    assert all(k in spec for k in RECIPE_KEYS)
+    assert all(k in spec for k in ("train.learning_rate", "lora.r", "train.max_steps"))
     # the committed exports passed the gate, and the committed grid is at its recipe: `study run` accepts it
-    check_arms_recipe(cells[0].overrides, exports_named(CALIBRATION_PREFIX))
+    check_arms_recipe(resolved(*cells[0].overrides), exports_of("v3cal", "qwen25-coder-05b"))

@@ -1,22 +1,13 @@
-"""The study: arms x seeds (+ a dose-response run) as DVC experiments, their export, and the page that aggregates them.
+"""A study: the cells of a grid file (one profile) as DVC experiments, their exports, and the page that reads them.
 
-`runs` (the plan of runs, the experiment rows of `dvc exp show --json`, the metric keys, the export of a finished
-run to metrics/study/<name>.json, committed: the study's record), `statistics` (a bootstrap over seeds and words, and
-the reading rule), `page` (an arms × seeds study's page and figure: study v2's design, archived as
-docs/study-v2.md), `calibration` and `transfer` (study v3: the gate, the arms and the reading, docs/study.md).
-scripts/study.py and scripts/transfer_analysis.py are thin mains over them. This file holds what they share.
+`resolved` (what a run trains and decodes with; grids checked against the profile), `runs` (the rows of `dvc exp
+show --json`, the export of a finished run to metrics/study/<cell>.json — committed: the study's record — and the
+exports of one grid and profile), `statistics` (the cluster bootstrap, Holm, the seed-level tests), `gate` (step 1:
+the calibration gate and the arms' recipe check), `reading` (step 2: the pre-registered rule and the same rule at the
+seed level), `diagnostics` (what never decides), `page` (docs/study.md and its figures). scripts/study.py is a thin
+main over them; strawberry/cells.py runs one cell as a GPU job.
 """
 
 from pathlib import Path
 
-PREFIX = "study-"
-ARMS = ("spelling", "indexed", "positive_control", "format_control")  # train.arm values, hypothesis arms first
-CONTROLS = ("positive_control", "format_control")  # labelled as controls everywhere: never the hypothesis
-DOSE_FACTOR = 4  # the dose-response run trains this many times the default steps, snapshots at 1x, 2x, 4x
 EXPORTS = Path("metrics/study")
-
-
-def label(setting: str) -> str:
-    """"3shot" -> "direct, 3-shot"; "spell_first_3shot" -> "spell-first, 3-shot"."""
-    mode, _, shots = setting.rpartition("_")
-    return f"{mode.replace('_', '-') or 'direct'}, {shots.removesuffix('shot')}-shot"

@@ -1,32 +1,22 @@
-"""The study's runs: the plan (arms x seeds, the dose run), the rows `dvc exp show --json` lists, and the export of
-a finished run to a committed file (metrics/study/<name>.json)."""
+"""The study's runs: the rows `dvc exp show --json` lists, the export of a finished run to a committed file
+(metrics/study/<cell name>.json, the name carrying the grid and the profile), and the exports of one grid and
+profile."""
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 from strawberry.answer_modes import worked_spelling
 from strawberry.dvc_cli import dvc_run
 from strawberry.jsonl import write_atomic
-from strawberry.study import ARMS, EXPORTS, PREFIX
-from strawberry.study.calibration import BASE_SETTING, shortcut_levels
+from strawberry.study import EXPORTS
+from strawberry.study.gate import BASE_SETTING, shortcut_levels
+from strawberry.study.resolved import flatten, resolved_settings
 from strawberry.tasks import HEADLINE_TASKS, is_hard
 
 
 def metric_key(task: str, setting: str, field: str) -> str:
     """A headline metric as `dvc exp show` flattens metrics/eval.json: "position.spell_first_3shot.tuned_hard"."""
     return f"{task}.{setting}.{field}"
-
-
-def flatten(tree: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out |= flatten(value, f"{name}.")
-        else:
-            out[name] = value
-    return out
 
 
 def runs(exp_show: list) -> list[dict]:
@@ -57,33 +47,13 @@ def exp_show_runs() -> list[dict]:
     return runs(json.loads(shown))
 
 
-def run_name(profile: str, arm: str, seed: int, steps_factor: int = 1) -> str:
-    """Export and experiment names carry the profile: "study-qwen25-coder-05b-indexed-s2"."""
-    return f"{PREFIX}{profile}-{arm}{f'-x{steps_factor}' if steps_factor > 1 else ''}-s{seed}"
-
-
-def plan(profile: str, seeds: list[int], dose_factor: int, default_steps: int, arms: Sequence[str] = ARMS
-         ) -> list[tuple[str, list[str]]]:  # fmt: skip
-    """(experiment name, -S overrides) of every run: each seed x arm at the default length, then one spelling run of
-    dose_factor x the steps whose adapters at 1x, 2x, ... are kept and evaluated on test (a curve over fixed
-    checkpoints, not a selection; no early stopping). Every run has the same records, batch and learning rate.
-    `arms` picks some of the arms (a first look); the study is all of them."""
-    if unknown := [a for a in arms if a not in ARMS]:
-        raise ValueError(f"unknown arm(s) {', '.join(unknown)}: the arms are {', '.join(ARMS)}")
-    # seed by seed, so that a study cut off early has every arm
-    todo = [(run_name(profile, arm, seed), [f"model={profile}", f"train.arm={arm}", f"train.seed={seed}"])
-            for seed in seeds for arm in ARMS if arm in arms]  # fmt: skip
-    if dose_factor > 1:
-        steps = default_steps * dose_factor
-        snapshots = [default_steps * f for f in (1, 2, 4, 8, 16) if f <= dose_factor]
-        overrides = [f"model={profile}", "train.arm=spelling", f"train.seed={seeds[0]}", f"train.max_steps={steps}",
-                     f"train.patience={steps}", f"train.snapshot_steps=[{','.join(map(str, snapshots))}]"]
-        todo.append((run_name(profile, "spelling", seeds[0], dose_factor), overrides))
-    return todo
-
-
 def exported(name: str) -> Path:
     return EXPORTS / f"{name}.json"
+
+
+def grid_of(name: str) -> str:
+    """The grid's name in a cell's experiment name, "grid-v3arms-qwen25-coder-05b-seed1-..." -> "v3arms"."""
+    return name.removeprefix("grid-").split("-", 1)[0]
 
 
 ASKED = ("letter", "length", "position", "position_category")  # the meta a letter-only rule reads
@@ -152,10 +122,10 @@ def load_rev(path: str, rev: str) -> str:
 
 
 def export_run(name: str, wall_s: float | None = None) -> Path:
-    """One finished experiment, as `dvc exp show` and its outputs give it, in a file that git keeps: params,
-    headline, test details, the val curve and every test question's outcome (tuned, base, and each snapshot; the
-    unseen wordings' too, when asked), the precision it ran in, and the run's wall time when the caller measured
-    it."""
+    """One finished experiment, as `dvc exp show` and its outputs give it, in a file that git keeps: its grid and
+    profile, the settings it resolved (strawberry.study.resolved), params, headline, test details, the val curve and
+    every test question's outcome (tuned, base, and each snapshot; the unseen wordings' too, when asked), the
+    precision it ran in and the machine's bf16 path, and the run's wall time when the caller measured it."""
     run = next(r for r in exp_show_runs() if r["name"] == name)
     rows = [json.loads(line) for line in load_rev("eval/predictions.jsonl", run["rev"]).splitlines()]
     details = json.loads(load_rev("metrics/eval_details.json", run["rev"]))
@@ -164,8 +134,10 @@ def export_run(name: str, wall_s: float | None = None) -> Path:
     trained = json.loads(load_rev("metrics/train.json", run["rev"]))
     p = run["params"]
     record = {
-        "name": name, "rev": run["rev"], "profile": p["model"], "arm": p["train.arm"], "seed": p["train.seed"],
-        "steps": p["train.max_steps"], "params": p, "metrics": run["metrics"], "settings": details["settings"],
+        "name": name, "grid": grid_of(name), "rev": run["rev"], "profile": p["model"], "arm": p["train.arm"],
+        "seed": p["train.seed"], "steps": resolved_settings(p)["steps"], "params": p,
+        "resolved": resolved_settings(p) | {"precision": trained.get("precision")}, "metrics": run["metrics"],
+        "settings": details["settings"],
         "details": details["test"],
         "val_curve": [[step, acc] for step, acc in zip(curve["step"], curve["val_accuracy"])],
         "tuned": outcomes([r for r in rows if r["model"] == "tuned"]),
@@ -198,11 +170,8 @@ def covered_shares(rows: list[dict], pieces: set[str]) -> dict[str, float | None
     return shares
 
 
-def exports_named(prefix: str) -> list[dict]:
-    """The exports in metrics/study/ whose name starts with `prefix`, by name."""
-    return [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"{prefix}*.json"))]
-
-
-def load_exports(profile: str | None = None) -> list[dict]:
-    """The v2 exports (they carry `settings`), of one profile if given."""
-    return [r for r in exports_named(PREFIX) if "settings" in r and (profile is None or r["profile"] == profile)]
+def exports_of(grid: str, profile: str) -> list[dict]:
+    """The exports of one grid (its `name:`) and profile in metrics/study/, by file name: another profile's runs
+    of the same grid are never among them."""
+    found = [json.loads(p.read_text()) for p in sorted(EXPORTS.glob(f"grid-{grid}-{profile}-*.json"))]
+    return [e for e in found if e.get("grid") == grid and e.get("profile") == profile]
