@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     from strawberry.params import load_params
     from strawberry.profiles import load_profile
     from strawberry.serving.api import ServeConfig, build_server
+    from strawberry.serving.lifecycle import stop_on_signals
 
     params = load_params()
     profile = load_profile({**params, "model": args.profile or params["model"]})
@@ -76,7 +77,9 @@ def main(argv: list[str] | None = None) -> None:
                          chat=not args.no_chat, threads_per_worker=args.threads_per_worker, access=access,
                          remote_api_key=os.environ.get(REMOTE_API_KEY_ENV) or None)  # fmt: skip
     # one HTTP process (LitServe's default is one per model worker), so a key's requests are counted in one place
-    build_server(config).run(port=args.port, generate_client_file=False, num_api_servers=1)
+    server = build_server(config)
+    stop_on_signals(server)  # SIGTERM/SIGINT: drain, end every child, free the port, exit 0
+    server.run(port=args.port, generate_client_file=False, num_api_servers=1)
 
 
 if __name__ == "__main__":

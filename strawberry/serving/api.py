@@ -180,8 +180,10 @@ def build_server(config: ServeConfig) -> ls.LitServer:
     accelerator = "cpu" if config.remote_url else "auto"
     # Starlette runs the last-added middleware first: metrics see every answer, the access checks' 401/413/429 too
     middlewares = [(AccessMiddleware, {"access": config.access}), MetricsMiddleware]
+    # restart_workers: a worker that dies (the OOM killer) is replaced and the server keeps answering; /health says
+    # 503 until the new one is ready. Without it LitServe shuts the whole server down half-way (docs/deployment.md).
     server = ls.LitServer(apis, accelerator=accelerator, timeout=config.timeout, healthcheck_path="/health",
-                          middlewares=middlewares)  # fmt: skip
+                          middlewares=middlewares, restart_workers=True)  # fmt: skip
     server.app.add_exception_handler(RequestValidationError, validation_error)
     server.app.mount("/metrics", metrics_app())
     return server
