@@ -1,6 +1,7 @@
-"""Every number the README states comes from where it says: study v3's section from its generated page
-(docs/study.md), study v2's from its archived page (docs/study-v2.md), the default-run table cell by cell from
-metrics/eval_details.json (which metrics/eval.json's headline is cut from)."""
+"""Every study number the README and the study history state comes from where they say: study v3's from its generated
+page (docs/study.md; the README's tables row for row, so each number is in its arm's column), study v2's from its
+archived page (docs/study-v2.md), the default-run table cell by cell from metrics/eval_details.json (which
+metrics/eval.json's headline is cut from)."""
 
 import json
 import re
@@ -13,33 +14,68 @@ from tests.conftest import ROOT
 NUMBER = re.compile(r"(?<![\d.])[−+-]?\d+\.\d{3}(?![\d])")
 
 
-def study_section(readme: str, version: str = "v2") -> str:
-    """The README's section of a study: from its heading to the next heading of the same level."""
-    match = re.search(rf"^### Study {version}.*?(?=^### |\Z)", readme, re.S | re.M)
-    assert match, f"README.md has no '### Study {version}' section"
+README = ROOT / "README.md"
+HISTORY = ROOT / "docs" / "study-history.md"  # the studies' narrative, moved out of the README
+
+
+def study_section(text: str, version: str = "v2", level: str = "##") -> str:
+    """A document's section of a study: from its heading to the next heading of the same level or above."""
+    match = re.search(rf"^{level} Study {version}.*?(?=^#{{1,{len(level)}}} |\Z)", text, re.S | re.M)
+    assert match, f"no '{level} Study {version}' section"
     return match.group(0)
 
 
-def test_readme_study_v2_numbers_are_on_its_archived_page():
-    page = (ROOT / "docs" / "study-v2.md").read_text()
+def not_on(page: str, text: str) -> list[str]:
     on_page = {n.replace("−", "-").lstrip("+") for n in NUMBER.findall(page)}
-    stated = NUMBER.findall(study_section((ROOT / "README.md").read_text()))
-    assert stated, "the README's study section states no number"
-    missing = [n for n in stated if n.replace("−", "-").lstrip("+") not in on_page]
-    assert not missing, f"README study v2 numbers not on docs/study-v2.md: {missing}"
+    return [n for n in NUMBER.findall(text) if n.replace("−", "-").lstrip("+") not in on_page]
 
 
-def test_readme_study_v3_numbers_are_on_its_generated_page():
-    """Study v3's figures in the README come from docs/study.md (python -m scripts.study page)."""
-    stated = NUMBER.findall(study_section((ROOT / "README.md").read_text(), "v3"))
-    on_page = {n.replace("−", "-").lstrip("+") for n in NUMBER.findall((ROOT / "docs" / "study.md").read_text())}
-    missing = [n for n in stated if n.replace("−", "-").lstrip("+") not in on_page]
-    assert not missing, f"README study v3 numbers not on docs/study.md: {missing}"
+def answer_paragraph(readme: str) -> str:
+    match = re.search(r"^\*\*The answer so far\*\*.*?(?=\n\n)", readme, re.S | re.M)
+    assert match, "README.md has no '**The answer so far**' paragraph"
+    return match.group(0)
+
+
+def test_study_v2_numbers_are_on_its_archived_page():
+    section = study_section(HISTORY.read_text())
+    assert NUMBER.findall(section), "the study history's v2 section states no number"
+    missing = not_on((ROOT / "docs" / "study-v2.md").read_text(), section)
+    assert not missing, f"study v2 numbers not on docs/study-v2.md: {missing}"
+
+
+def test_study_v3_numbers_are_on_its_generated_page():
+    """Study v3's figures in the README and the history come from docs/study.md (python -m scripts.study page)."""
+    page = (ROOT / "docs" / "study.md").read_text()
+    readme = README.read_text()
+    for text in (study_section(HISTORY.read_text(), "v3"), study_section(readme, "v3", "###"),
+                 answer_paragraph(readme)):  # fmt: skip
+        assert NUMBER.findall(text)
+        assert not not_on(page, text), f"study v3 numbers not on docs/study.md: {not_on(page, text)}"
+
+
+def table_rows(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("| ") and not set(line) <= set("|- ")]
+
+
+def test_readme_study_tables_are_rows_of_the_page():
+    """Each row of the README's study v3 tables is a row of docs/study.md, letter for letter: every number stands in
+    its arm's (and comparison's) column."""
+    page_rows = set(table_rows((ROOT / "docs" / "study.md").read_text()))
+    rows = table_rows(study_section(README.read_text(), "v3", "###"))
+    assert len(rows) >= 9, rows  # two headers, base and four arms, four comparisons
+    assert not [r for r in rows if r not in page_rows]
+
+
+def test_the_row_check_finds_a_number_in_another_arms_row():
+    page_rows = set(table_rows((ROOT / "docs" / "study.md").read_text()))
+    row = next(r for r in page_rows if r.startswith("| B worked_spelling"))
+    assert row.replace("| B worked_spelling", "| A worked_control") not in page_rows
 
 
 def test_the_check_finds_a_number_that_is_not_on_the_page():
-    section = study_section("## x\n\n### Study v2 (test)\n\nspelling 0.123 vs base 9.876\n\n### Next\n0.555")
+    section = study_section("# x\n\n## Study v2 (test)\n\nspelling 0.123 vs base 9.876\n\n## Next\n0.555")
     assert NUMBER.findall(section) == ["0.123", "9.876"]
+    assert not_on("0.123", section) == ["9.876"]
 
 
 def test_the_check_does_not_read_a_longer_number_as_a_shorter_one():
@@ -151,16 +187,16 @@ def misquoted(readme_section: str, page: str) -> list[str]:
             if value not in columns.get(ARM_COLUMN[arm], set())]  # fmt: skip
 
 
-def test_readme_study_numbers_quoted_for_an_arm_are_that_arms():
+def test_study_v2_numbers_quoted_for_an_arm_are_that_arms():
     page = (ROOT / "docs" / "study-v2.md").read_text()
-    section = study_section((ROOT / "README.md").read_text())
+    section = study_section(HISTORY.read_text())
     assert ARM_CLAIM.findall(" ".join(section.split())), "the check found no arm-labelled number to check"
     assert not misquoted(section, page), misquoted(section, page)
 
 
 def test_the_arm_check_finds_a_number_given_to_the_wrong_arm():
     page = (ROOT / "docs" / "study-v2.md").read_text()
-    section = study_section((ROOT / "README.md").read_text())
+    section = study_section(HISTORY.read_text())
     arm, value = ARM_CLAIM.findall(" ".join(section.split()))[1]
     other = "indexed" if arm != "indexed" else "spelling"
     swapped = section.replace(f"{arm} {value}", f"{other} {value}", 1)
