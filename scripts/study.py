@@ -6,6 +6,9 @@ Many GPUs, one cell (= one experiment) per job (docs/experiments.md; deploy/k8s/
     python -m scripts.study cells --grid G                  # list the cells
     python -m scripts.study cell --grid G --index N         # or $CELL_INDEX: pull, exp run, exp push
     python -m scripts.study pull --grid G                   # fetch finished cells and export them
+Before a paid run:
+    python -m scripts.study plan --grid grids/v3-calibration-qwen3-4b.yaml   # steps, replies, context, GPU hours
+    python -m scripts.study smoke --model qwen3-4b      # one cut-down cell through every link, then `dvc exp push`
 Then:
     .venv/bin/python -m scripts.study page [--grid grids/v3-arms.yaml] [--out docs/study.md]
 
@@ -33,6 +36,7 @@ from strawberry.study.resolved import flatten, resolved_settings, with_overrides
 from strawberry.study.runs import exp_show_runs, export_run, exported, exports_of
 
 GRIDS = Path("grids")
+SMOKE = GRIDS / "smoke.yaml"
 
 
 def study_of(grid: Path) -> tuple[str, str, Path | None]:
@@ -99,6 +103,74 @@ def pull(args: argparse.Namespace) -> None:
           + (f"; not on {args.git_remote} yet: {', '.join(missing)}" if missing else ""))  # fmt: skip
 
 
+def plan(args: argparse.Namespace) -> None:
+    """The grid's cells with their training steps and replies, base's answers once, the context each needs against
+    the profile's max_seq_length, and the GPU hours projected from docs/cloud.md's H100 figures."""
+    from strawberry.context_check import ContextTooShortError, asked_replies, check_context
+    from strawberry.profiles import load_profile, stage_settings
+    from strawberry.prompts import chat_template_kwargs
+    from strawberry.study.plan import grid_costs
+    from strawberry.study.resolved import cell_params
+    from strawberry.tokenizer import load_hf_tokenizer
+
+    cells = grid_cells(args.grid)
+    params = load_params()
+    tokenizer = load_hf_tokenizer(params["tokenizer"])  # the data's (Qwen3's) tokens: what a Qwen3 model reads
+    first = cell_params(params, cells[0].overrides)
+    profile = load_profile(first)
+    evaluate = stage_settings(first, profile, "evaluate")
+    questions = reply_tokens = None
+    if Path("data/splits/test.jsonl").is_file():
+        kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
+        try:
+            print("context: " + check_context(tokenizer, profile, evaluate, kwargs,
+                                              stage_settings(first, profile, "train")["max_length"]))  # fmt: skip
+        except ContextTooShortError as e:
+            sys.exit(f"context: FAILED: {e}")
+        questions, reply_tokens = asked_replies(tokenizer, profile, evaluate)
+    else:
+        print("context: not checked (no data/splits/test.jsonl: `dvc repro analyze` or `dvc pull` first); replies "
+              "estimated at 100 tokens, questions from evaluate.questions_per_task")  # fmt: skip
+    costs, total = grid_costs(cells, params, tokenizer, questions, reply_tokens)
+    print(f"{'cell':<60} {'steps':>6} {'tokens/step':>11} {'val replies':>11} {'test replies':>12} {'hours':>6}")
+    for c in costs:
+        print(f"{c.name:<60} {c.steps:>6} {c.tokens_per_step:>11} {c.train_replies:>11} {c.test_replies:>12} "
+              f"{c.seconds / 3600:>6.2f}")  # fmt: skip
+    if missing := sorted({f for c in costs for f in c.uncounted}):
+        print(f"not counted: the added pass over {', '.join(missing)} (not built here: `dvc repro` its stages first)")
+    print(f"base's answers, once: {total['base_replies']} replies, {total['base_seconds'] / 3600:.2f} h")
+    print(f"{len(costs)} cells, {sum(c.steps for c in costs)} training steps, "
+          f"{sum(c.train_replies + c.test_replies for c in costs) + total['base_replies']} replies of up to "
+          f"{total['reply_tokens']:.0f} tokens on average: about {total['gpu_hours']:.1f} GPU-hours on one H100 "
+          f"(projected from docs/cloud.md's measured figures; ≈ ${2 * total['gpu_hours']:.0f}–"
+          f"${3 * total['gpu_hours']:.0f} at $2–3 an hour)")  # fmt: skip
+
+
+def smoke(args: argparse.Namespace) -> None:
+    """grids/smoke.yaml's one cell on --model through every link, failing loudly at the first broken one:
+    preflight (remote, device, tokenizer, context), `dvc exp run` (train, evaluate), export, `dvc exp push`."""
+    from scripts.preflight import main as preflight
+    from strawberry.cells import dvc
+    from strawberry.study.resolved import pinned
+
+    cell = grid_cells(SMOKE)[0]
+    params = load_params()
+    overrides = pinned([o for o in cell.overrides if not o.startswith("model=")] + [f"model={args.model}"], params)
+    name = f"smoke-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
+    say = lambda text: print(f"smoke {name}: {text}", flush=True)  # noqa: E731
+    say("preflight")
+    preflight(["--grid", str(SMOKE), "--model", args.model, *(["--no-remote"] if args.no_push else [])])
+    say(f"dvc exp run -n {name} (train, evaluate: a few steps, about 20 questions)")
+    dvc("exp", "run", "-n", name, *[a for o in overrides for a in ("-S", o)])
+    say(f"exported to {export_run(name)}")
+    if args.no_push:
+        say("not pushed (--no-push)")
+    else:
+        dvc("exp", "push", "--run-cache", args.git_remote, name)
+        say(f"pushed to {args.git_remote} and the DVC remote")
+    say("every link works")
+
+
 def page(args: argparse.Namespace) -> None:
     """The study's page from the exports of the arms grid and its gate grid, on the grid's profile only."""
     name, profile, gate = study_of(args.grid)
@@ -118,6 +190,8 @@ COMMANDS = {
     "cells": (list_cells, "list the grid's cells: index, experiment name, -S overrides"),
     "cell": (one_cell, "run one cell (--index or $CELL_INDEX) and push it to the remotes; done cells exit at once"),
     "pull": (pull, "fetch every finished cell from the remotes and export it to metrics/study/"),
+    "plan": (plan, "the grid's cells, training steps, replies, context check and projected GPU hours"),
+    "smoke": (smoke, "one calibration cell cut short on --model through preflight, train, evaluate, export, push"),
     "page": (page, "the study's page (docs/study.md): the gate, the arms, the pre-registered and seed-level readings"),
 }
 
@@ -128,6 +202,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     grids = ", ".join(str(p) for p in sorted(GRIDS.glob("*.yaml")))
     for name, (_, text) in COMMANDS.items():
         p = sub.add_parser(name, help=text)
+        if name == "smoke":
+            p.add_argument("--model", required=True, help="the profile to smoke-test (qwen3-4b on a GPU)")
+            p.add_argument("--git-remote", default="origin", help="where `dvc exp push` sends the experiment")
+            p.add_argument("--no-push", action="store_true", help="stop after the export (no remote test write)")
+            continue
         if name == "page":
             p.add_argument("--grid", type=Path, default=GRIDS / "v3-arms.yaml", help="the study's arms grid (its "
                            "`gate:` names the gate's grid) or a gate grid alone")  # fmt: skip
@@ -139,7 +218,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if name == "cell":
             p.add_argument("--index", type=int, help="the cell to run (default: $CELL_INDEX)")
     args = parser.parse_args(argv)
-    if args.grid is None:
+    if getattr(args, "grid", "") is None:
         parser.error(f"{args.command} needs --grid: a study is a grid file for one profile ({grids})")
     return args
 

@@ -1,3 +1,5 @@
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -5,11 +7,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from strawberry.tokenizer import QWEN3, load_fast_tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def shared_tmp(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this test session shares (each worker's own base folder otherwise)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +67,32 @@ def set_params(repo: Path, edits: dict[str, object]) -> None:
             node = node[key]
         node[last] = value
     path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+DATA_SECTIONS = ("tokenizer", "extract_tokens", "generate", "validate", "split", "analyze")  # what the data stages read
+
+
+def data_project(dest: Path, edits: dict[str, object], base: Path) -> Path:
+    """copy_project + set_params(edits) with the data stages already run (`dvc repro analyze`, committed). The data
+    stages run once per test session for the same data params, whichever module or xdist worker asks first (under a
+    file lock in `base`, shared by the workers), and each caller gets its own copy: five modules used to run
+    extract_tokens over the whole vocabulary each."""
+    data_edits = {k: v for k, v in edits.items() if k.split(".")[0] in DATA_SECTIONS}
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))  # one test session, all its workers
+    key = hashlib.sha256(json.dumps([run_id, data_edits], sort_keys=True).encode()).hexdigest()[:12]
+    built = base / f"data-project-{key}"
+    with FileLock(str(built) + ".lock"):
+        if not (built / ".data-built").is_file():
+            shutil.rmtree(built, ignore_errors=True)
+            built.mkdir(parents=True)
+            copy_project(built)
+            set_params(built, data_edits)
+            run(["dvc", "repro", "analyze"], built, timeout=900)
+            run(["git", "add", "-A"], built)
+            run(["git", "commit", "-qm", "data stages"], built)
+            (built / ".data-built").write_text("")
+    shutil.copytree(built, dest, symlinks=True, dirs_exist_ok=True)
+    (dest / ".data-built").unlink()
+    set_params(dest, edits)
+    run(["git", "commit", "-qam", "test params"], dest, check=False)  # nothing to commit when edits = data edits
+    return dest

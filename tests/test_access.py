@@ -17,7 +17,9 @@ import requests
 from strawberry.serving.access import Access, load_api_keys, load_metrics_token
 from strawberry.serving.launch import serving
 from tests.conftest import ROOT
-from tests.test_serving import PARAMS, PROFILE, REQUESTS, _value
+from tests.test_serving import PARAMS, REQUESTS, _value
+
+PROFILE = "tiny-qwen3"  # access control and metrics need a server, not a model that answers well
 
 KEYS = {name: f"{name}-key-{'x' * 20}" for name in ("endpoints", "burst", "other", "body", "chat", "remote", "wrong")}
 SCRAPE_TOKEN = "scrape-token-" + "y" * 20

@@ -70,7 +70,8 @@ def test_worked_reply_limit_fits_every_questions_reply(questions, qwen3_tokenize
     asked, _ = in_mode(rows, [], "worked", by_mode)
     limit = reply_limit(load_hf_tokenizer(QWEN3), asked, {"max_new_tokens": 4}, "worked")["max_new_tokens"]
     longest = max(len(qwen3_tokenizer.encode(worked_reply(q), add_special_tokens=False).ids) for q in asked)
-    assert limit == longest * 3 // 2 + 8 > 40  # room for a misspelling half again as long
+    # every question's own worked reply fits, with room for a misspelling half again as long, and no more than that
+    assert longest * 3 // 2 <= limit <= longest * 2 and longest > 25
     assert reply_limit(None, asked, {"max_new_tokens": 4}, "direct") == {"max_new_tokens": 4}
 
 
@@ -96,7 +97,7 @@ def test_worked_questions_are_asked_and_read_by_a_real_model(questions):
     assert min(own_limits) < max(own_limits) == generation["max_new_tokens"]
     for r, own in zip(replies, own_limits):  # each reply stopped at its own limit (random weights never answer)
         assert len(tokenizer(r["reply"], add_special_tokens=False)["input_ids"]) <= own
-        assert r["lenient"] == read_reply(r["meta"]["task"], r["reply"], "worked").lenient
+        assert "Answer:" not in r["reply"] and r["lenient"] is None  # no marked line, no answer (not the first letter)
     prompt = render_prompt(tokenizer, asked[0], draws[0][asked[0]["meta"]["task"]], kwargs)
     assert worked_reply(shots[0][asked[0]["meta"]["task"]][0]) in prompt and "enable_thinking" not in prompt
 

@@ -17,7 +17,7 @@ import yaml
 
 from scripts.study import parse_args
 from strawberry.cells import INDEX_ENV, cell_command, cell_index, grid_cells, grid_spec
-from tests.conftest import ROOT, VENV_BIN, copy_project, run, set_params
+from tests.conftest import ROOT, VENV_BIN, data_project, run
 from tests.s3server import BUCKET, CREDENTIALS, s3_server
 from tests.test_pipeline_model import TINY
 
@@ -60,11 +60,10 @@ def remote_experiments(origin: Path) -> set[str]:
     return {ref.rsplit("/", 1)[-1] for ref in refs if ref.startswith("refs/exps/")}
 
 
-def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp_path):
+def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp_path, shared_tmp):
     origin = tmp_path / "origin.git"
     run(["git", "init", "-q", "--bare", str(origin)], tmp_path)
-    a = copy_project(tmp_path / "a")
-    set_params(a, {k: v for k, v in TINY.items() if k != "model"})
+    a = data_project(tmp_path / "a", {k: v for k, v in TINY.items() if k != "model"}, shared_tmp)
     (a / GRID).write_text(TINY_GRID)
     with s3_server() as s3:
         env = cell_env(s3.endpoint, tmp_path / "home")
@@ -139,6 +138,18 @@ def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp
                               env=env, text=True, capture_output=True, check=True).stdout  # fmt: skip
         assert any("position.0shot.tuned" in line for line in diff.splitlines()), diff[-3000:]
         subprocess.run(["dvc", "exp", "apply", CELLS[0]], cwd=d, env=env, check=True, capture_output=True)
+
+        # The smoke test before a paid study, as on a GPU machine: preflight, one cut-down calibration cell through
+        # train and evaluate, its export, `dvc exp push` to the remotes.
+        run(["git", "remote", "add", "origin", str(origin)], a)
+        smoke = subprocess.run(["python", "-m", "scripts.study", "smoke", "--model", "tiny-qwen3"], cwd=a, env=env,
+                               text=True, capture_output=True, timeout=900)  # fmt: skip
+        assert smoke.returncode == 0, (smoke.stdout + smoke.stderr)[-4000:]
+        assert "preflight: ready" in smoke.stdout and "every link works" in smoke.stdout, smoke.stdout[-3000:]
+        name = re.search(r"smoke (smoke-tiny-qwen3-\S+): every link works", smoke.stdout).group(1)
+        assert name in remote_experiments(origin)
+        export = json.loads((a / "metrics/study" / f"{name}.json").read_text())
+        assert export["grid"] == "smoke" and export["resolved"]["steps"] == 4 and export["profile"] == "tiny-qwen3"
         assert (d / "models/adapter/adapter_model.safetensors").is_file()
         assert json.loads((d / "metrics/eval.json").read_text())["profile"] == "tiny-qwen3"
 

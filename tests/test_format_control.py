@@ -3,11 +3,10 @@ that carry nothing about the token), indexed (TIPA: letters with their positions
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
-from strawberry.jsonl import read_jsonl, write_jsonl
+from strawberry.jsonl import write_jsonl
 from strawberry.records import schema_error
 from strawberry.tasks import expected_output
 from strawberry.tasks.common import letter_multiset
@@ -17,7 +16,7 @@ from strawberry.tasks.spelling import records as spelling_records
 from strawberry.templates import load_separators, load_templates
 from strawberry.tokenizer import english_tokens
 from strawberry.validation import Report, control_problem, indexed_problem, validate_mirror
-from tests.conftest import ROOT, copy_project, run
+from tests.conftest import ROOT
 
 TEMPLATES = ROOT / "data" / "templates"
 
@@ -51,26 +50,6 @@ def test_control_has_the_shape_and_none_of_the_tokens_letters(arms):
         assert meta["arm"] == "format_control"
     assert {f["meta"]["control"] for f in control} <= {"other_token", "random_letters"}
     assert all(schema_error(f) is None for f in control[:2000])
-
-
-@pytest.fixture(scope="module")
-def pipeline_splits(tmp_path_factory) -> Path:
-    """data/splits as the pipeline writes it at the committed params (every English token), built here by the real
-    DVC in a copy of the project."""
-    repo = copy_project(tmp_path_factory.mktemp("full-data"))
-    run(["dvc", "repro", "split"], repo, timeout=900)
-    return repo / "data/splits"
-
-
-def test_no_pipeline_control_record_has_the_tokens_letters(pipeline_splits):
-    """data/splits/train_format_control.jsonl as `dvc repro` writes it at the committed params."""
-    joiners = {n: s.joiner for n, s in load_separators(TEMPLATES).items()}
-    control = read_jsonl(pipeline_splits / "train_format_control.jsonl")
-    spelled = read_jsonl(pipeline_splits / "train.jsonl")
-    assert len(control) == len(spelled) > 50_000
-    for record in control:
-        letters = split_letters(record["output"], joiners[record["meta"]["separator"]])
-        assert letter_multiset("".join(letters)) != letter_multiset(record["meta"]["word"]), record
 
 
 def test_indexed_spells_with_positions_and_keeps_letters_single_tokens(arms, qwen3_tokenizer):

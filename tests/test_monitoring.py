@@ -13,7 +13,8 @@ import yaml
 
 from strawberry.serving.launch import free_port, serving
 from tests.conftest import ROOT
-from tests.test_serving import PROFILE
+
+PROFILE = "tiny-qwen3"  # the metrics need a server, not a model that answers well
 
 PROMETHEUS = shutil.which("prometheus")
 API_KEY, SCRAPE_TOKEN = "monitoring-key-" + "k" * 20, "scrape-token-" + "t" * 20

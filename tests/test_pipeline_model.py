@@ -13,11 +13,13 @@ import yaml
 from strawberry.study.runs import runs
 from strawberry.tasks.common import letter_multiset
 from strawberry.templates import load_separators
-from tests.conftest import copy_project, run, set_params
+from tests.conftest import data_project, run, set_params
 
 TINY = {
     "generate.spelling_tokens": 300, "generate.eval_words": 120,
-    "generate.coverage_share": 0.1,  # 86 coverage records: arm D's pass stays 2 steps at batch 64, not 6 (CPU time)
+    # ~17 coverage records: arm D's pass is 2 steps at batch 16 (a step's logits over Qwen3's 151,936-token vocabulary
+    # cost memory and time by the token: 86 records at batch 64 took 65 s a step)
+    "generate.coverage_share": 0.02,
     "model": "tiny-qwen3", "train.max_steps": 4, "train.eval_steps": 2, "train.batch_size": 2,
     "train.val_questions": 3, "train.val_shots": 1, "train.logging_steps": 1, "train.warmup_steps": 0,
     "train.learning_rate": 0.05,  # 4 steps that change the tiny model's replies: base and tuned must differ
@@ -27,10 +29,8 @@ TINY = {
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    repo = copy_project(tmp_path_factory.mktemp("model"))
-    set_params(repo, TINY)
-    run(["git", "commit", "-qam", "tiny profile"], repo)
+def repo(tmp_path_factory, shared_tmp):
+    repo = data_project(tmp_path_factory.mktemp("model"), TINY, shared_tmp)  # the data stages, built once
     run(["dvc", "repro"], repo, timeout=900)
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-qm", "tiny run"], repo)
@@ -270,58 +270,6 @@ def test_arm_switch_reruns_train_only_directly(repo):
     run(["git", "checkout", "params.yaml"], repo)
 
 
-TINY_GATE = """name: tinycal
-set:
-  model: tiny-qwen3
-  train.arm: worked_control
-  train.val_mode: worked
-  train.val_shots: 0
-  train.snapshot_steps: "[2]"
-  evaluate.shots: "[]"
-  evaluate.spell_first_shots: "[]"
-  evaluate.worked_shots: "[0,3]"
-  evaluate.tuned_settings: "[worked_0shot]"
-grid:
-  train.seed: [1, 2]
-"""
-
-
-def test_a_two_cell_grid_runs_exports_and_pages_one_profile(repo, tmp_path):
-    """`scripts.study run --grid`: two worked-mode cells on the tiny profile, each exported with its grid, profile
-    and resolved settings; a second run skips them; the page reads this profile's exports and ignores another's."""
-    (repo / "grids" / "tinycal.yaml").write_text(TINY_GATE)
-    run(["git", "add", "grids/tinycal.yaml"], repo)  # `dvc exp run --temp` copies what git tracks
-    run(["git", "commit", "-qm", "tiny gate grid"], repo)
-    args = ["--grid", "grids/tinycal.yaml"]
-    out = run([sys.executable, "-m", "scripts.study", "run", *args], repo, timeout=1800).stdout
-    names = [f"grid-tinycal-tiny-qwen3-seed{seed}" for seed in (1, 2)]
-    assert all(f"[{i}/2] {name}" in out for i, name in enumerate(names, 1)), out[-3000:]
-    # Every experiment reuses the base model's answers that dvc repro computed: evaluate_base never runs again.
-    assert "Running stage 'evaluate_base'" not in out and out.count("Running stage 'evaluate':") == 2, out[-3000:]
-    exports = {p.stem: json.loads(p.read_text()) for p in (repo / "metrics/study").glob("*.json")}
-    assert sorted(exports) == names  # the record to commit
-    for name, export in exports.items():
-        assert (export["grid"], export["profile"]) == ("tinycal", "tiny-qwen3")
-        resolved = export["resolved"]
-        assert (resolved["steps"], resolved["learning_rate"]) == (TINY["train.max_steps"], TINY["train.learning_rate"])
-        assert resolved["precision"] == export["precision"] and resolved["seed"] == int(name[-1])
-        assert sorted(export["snapshots"]) == ["2"] and "worked_3shot" in export["base"]
-    shown = {r["name"]: r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))}
-    assert exports[names[0]]["metrics"] == shown[names[0]]["metrics"]  # numbers traceable to exp show
-    again = run([sys.executable, "-m", "scripts.study", "run", *args], repo).stdout
-    assert again.count("already exported to metrics/study/") == 2  # resumable: finished runs are kept
-    page = tmp_path / "study.md"
-    run([sys.executable, "-m", "scripts.study", "page", *args, "--out", str(page)], repo)
-    text = page.read_text()
-    assert "## Step 1: the calibration gate" in text and all(f"{name} " in text for name in names)
-    # another profile's run of the same grid is not on this profile's page
-    other = exports[names[0]] | {"profile": "smollm2-135m", "name": "grid-tinycal-smollm2-135m-seed1"}
-    (repo / "metrics/study/grid-tinycal-smollm2-135m-seed1.json").write_text(json.dumps(other))
-    run([sys.executable, "-m", "scripts.study", "page", *args, "--out", str(tmp_path / "again.md")], repo)
-    assert (tmp_path / "again.md").read_text() == text
-    assert (tmp_path / "study" / "v3-gate.png").stat().st_size > 1000
-
-
 def test_runs_leaves_out_an_experiment_killed_mid_run():
     # The shape `dvc exp show --json` gave for a study whose session ended during study-spelling-s2: the killed
     # run lists the workspace's rev and metrics. Counting it as finished made the study export the workspace.
@@ -372,9 +320,9 @@ def test_queue_two_experiments(repo):
         assert time.monotonic() < deadline, status
         time.sleep(5)
     assert "Failed" not in status, run(["dvc", "queue", "logs", "q-seed2"], repo, check=False).stdout
-    rows = runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))
-    assert {"q-seed42", "q-seed2"} <= {r["name"] for r in rows}
-    assert all("position.0shot.tuned" in r["metrics"] for r in rows)
+    rows = [r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)) if r["name"] in
+            ("q-seed42", "q-seed2")]  # fmt: skip
+    assert len(rows) == 2 and all("position.0shot.tuned" in r["metrics"] for r in rows)
     seeds = {r["name"]: r["params"]["train.seed"] for r in rows}
     assert (seeds["q-seed42"], seeds["q-seed2"]) == (42, 2)
 
@@ -433,34 +381,3 @@ def test_report_takes_numbers_from_metrics(repo, tmp_path):
     )
     assert "## Question set `classic`" in text and "by_word_length.png" in text
     assert "Some wrong answers of the tuned model" in text
-
-
-def test_study_v3_arm_d_trains_on_coverage_and_the_base_models_own_replies(repo):
-    """Arm D through the real DVC: the replay stage asks the base model worked questions about other words (its
-    replies, not the answers, become records), train takes one pass over the coverage set and them, evaluate asks
-    the worked mode and the unseen wordings; the tuned model only in the setting that decides (tuned_settings),
-    base in every one."""
-    import dvc.api
-
-    overrides = ["replay.records=4", "replay.shots=1", "train.arm=spelling_replay", "train.eval_steps=1000",
-                 "train.batch_size=64", "evaluate.worked_shots=[0]", "evaluate.unseen_per_task=2",
-                 "evaluate.tuned_settings=[worked_0shot]"]  # fmt: skip
-    run(["dvc", "exp", "run", "--temp", "-n", "arm-d", *[a for o in overrides for a in ("-S", o)]], repo, timeout=900)
-    row = next(r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)) if r["name"] == "arm-d")
-
-    def read(path: str) -> str:
-        return dvc.api.read(path, repo=str(repo), rev=row["rev"])
-
-    replay = [json.loads(line) for line in read("data/replay/replay.jsonl").splitlines()]
-    worked = [json.loads(line) for line in (repo / "data/splits/train_worked_control.jsonl").open()]
-    asked = [r for r in worked if r["meta"]["task"] in ("position", "count")][:4]
-    assert [r["instruction"] for r in replay] == [r["instruction"] for r in asked]
-    assert [r["output"] for r in replay] != [r["output"] for r in asked]  # the tiny model's replies, not the answers
-    coverage = (repo / "data/splits/train_coverage.jsonl").read_text().splitlines()
-    steps = json.loads(read("metrics/train.json"))["steps"]
-    assert steps == -(-(len(coverage) + 4) // 64)  # one pass over both at batch 64, no worked part
-    details = json.loads(read("metrics/eval_details.json"))
-    assert details["settings"] == ["worked_0shot"] and details["unseen"]["position"]["n"] == 2
-    asked = {(r["model"], r["setting"]) for r in map(json.loads, read("eval/predictions.jsonl").splitlines())}
-    assert asked == {("base", s) for s in ("0shot", "1shot", "spell_first_1shot", "worked_0shot")} | {
-        ("tuned", "worked_0shot")}  # fmt: skip

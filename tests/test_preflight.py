@@ -84,7 +84,7 @@ def test_import_order_error_when_transformers_came_first(project_with):
     assert not (work / "record.json").exists()
 
 
-@pytest.mark.parametrize("name", ["qwen3-4b", "qwen3-4b-arch", "tiny-qwen3-unsloth"])
+@pytest.mark.parametrize("name", ["qwen3-4b", "tiny-qwen3-unsloth"])  # hub and random (qwen3-4b-arch: 8 GB to build)
 def test_unsloth_loads_exactly_the_pinned_model(name):
     profile = load_profile({**PARAMS, "model": name})
     kwargs = unsloth_load_kwargs(profile)

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from tests.conftest import VENV_BIN, copy_project, run, set_params
+from tests.conftest import VENV_BIN, data_project, run
 from tests.s3server import s3_server
+from tests.test_pipeline_model import TINY  # noqa: E402  (its data params: the data stages run once for both)
 
-QUICK = {"generate.spelling_tokens": 300, "generate.eval_words": 100}
 DATA_OUTS = ["data/tokens", "data/generated", "data/splits"]
 
 
@@ -36,11 +36,8 @@ def wipe(repo) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    repo = copy_project(tmp_path_factory.mktemp("remote"))
-    set_params(repo, QUICK)
-    run(["dvc", "repro", "analyze"], repo, timeout=600)
-    return repo
+def built(tmp_path_factory, shared_tmp):
+    return data_project(tmp_path_factory.mktemp("remote"), TINY, shared_tmp)
 
 
 def test_push_wipe_pull_is_byte_identical(built):

@@ -36,7 +36,7 @@ def test_holm_rejects_in_order_and_agrees_with_adjusted_p_values():
     # sorted: 0.005 <= 0.05/4, 0.01 <= 0.05/3, 0.03 > 0.05/2: stop; 0.04 is not rejected though below 0.05
     assert holm({"a": 0.01, "b": 0.04, "c": 0.03, "d": 0.005}, 0.05) == {"d": True, "a": True, "c": False, "b": False}
     rng = np.random.default_rng(3)
-    for _ in range(200):
+    for _ in range(40):  # statsmodels takes ~30 ms a call
         p = list(rng.uniform(0, 0.08, 4))
         decided = holm(dict(enumerate(p)), FAMILY_ALPHA)
         assert [decided[i] for i in range(4)] == [a <= 0.05 for a in holm_adjusted(p)]
@@ -148,6 +148,7 @@ def test_shortcut_answers_count_first_letters_and_a_favourite_count():
             reply_row("count", "banana", "0", "2"), reply_row("count", "fig", "1", None)]  # fmt: skip
     cols = outcomes(rows)[TUNED_SETTING]
     assert cols["answer"] == ["p", "n", None, "k", "1", "1", "2", None]  # kept in asked order, None when none given
+    assert cols["reply"][0] == "1: p\nAnswer: p" and len(cols["reply"]) == 8  # each reply's text, to rescore later
     found = shortcut_answers(cols)
     assert found["first_letter"] == 2 / 3  # of the 3 answered hard position questions
     assert (found["count_top"], found["count_top_share"]) == ("1", 2 / 3)

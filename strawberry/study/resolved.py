@@ -30,7 +30,7 @@ def with_overrides(flat: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     out = dict(flat)
     for override in overrides:
         key, _, value = override.partition("=")
-        out = {k: v for k, v in out.items() if not k.startswith(f"{key}.")}  # a mapping set whole replaces its keys
+        out = {k: v for k, v in out.items() if k != key and not k.startswith(f"{key}.")}  # replaced whole
         parsed = yaml.safe_load(value) if value else value
         out |= flatten(parsed, f"{key}.") if isinstance(parsed, dict) else {key: parsed}
     return out
@@ -88,3 +88,34 @@ def check_grid(path: Path, params: dict, overrides_per_cell: list[list[str]]) ->
             raise SystemExit(f"{path}: " + "; ".join(conflicts) + f". A grid wins over nothing silently: set the "
                              f"value in the grid as profiles.{profile}.settings.<stage>.<key> too, or drop the key "
                              "from the grid")  # fmt: skip
+
+
+def unflatten(flat: dict[str, Any]) -> dict:
+    """{"train.seed": 1} -> {"train": {"seed": 1}}."""
+    out: dict = {}
+    for key, value in flat.items():
+        node = out
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return out
+
+
+def cell_params(params: dict, overrides: list[str]) -> dict:
+    """params.yaml as a cell's run sees it: its `-S` overrides applied (nested, as the stages load it)."""
+    return unflatten(with_overrides(flatten(params), overrides))
+
+
+def pinned(overrides: list[str], params: dict) -> list[str]:
+    """`overrides` with the active profile's own sizes set to the same values wherever they would override one
+    (`-S profiles.<p>.settings.<stage>.<key>=<value>` added): the grid's values win, visibly."""
+    flat = with_overrides(flatten(params), overrides)
+    profile = flat["model"]
+    extra = []
+    for override in overrides:
+        key, _, value = override.partition("=")
+        stage, _, name = key.partition(".")
+        if stage in SIZED_STAGES and f"profiles.{profile}.settings.{stage}.{name}" in flat:
+            extra.append(f"profiles.{profile}.settings.{stage}.{name}={value}")
+    return overrides + extra

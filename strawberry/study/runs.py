@@ -65,7 +65,8 @@ def outcomes(rows: list[dict], set_name: str = "test") -> dict[str, dict[str, li
     word, hard, expected, asked (what a letter-only rule sees: count's letter; position's word length, position and
     its class), correct (lenient), strict, answered (a reply with an answer: the format rate), spelled (a worked
     reply spelled the word right; None in other modes), answer (the first reply's lenient answer, None when it gave
-    none: what a shortcut would show; exports made before it, such as study v3's seed-1 arms, lack it). The same
+    none: what a shortcut would show; exports made before it, such as study v3's seed-1 arms, lack it), reply (the
+    first reply's text), pieces (the word's token_split); exports before study v4 lack the last two. The same
     questions in the same order in every run of a profile."""
     sampled = any(r.get("decoding") == "sampled" for r in rows)
     groups: dict[str, dict[str, list]] = {}
@@ -75,12 +76,15 @@ def outcomes(rows: list[dict], set_name: str = "test") -> dict[str, dict[str, li
         if r["meta"]["task"] not in HEADLINE_TASKS:
             continue
         cols = groups.setdefault(r["setting"], {k: [] for k in ("task", "word", "hard", "expected", "asked",
-                                                                *AVERAGED, "spelled", "answer")})  # fmt: skip
+                                                                *AVERAGED, "spelled", "answer", "reply",
+                                                                "pieces")})  # fmt: skip
         if r.get("sample", 0) == 0:
             cols["task"].append(r["meta"]["task"])
             cols["word"].append(r["meta"]["word"])
             cols["expected"].append(r["expected"])
             cols["answer"].append(r["lenient"])
+            cols["reply"].append(r["reply"])  # the text, so a reply can be scored piece by piece after the fact
+            cols["pieces"].append(r["meta"].get("token_split"))  # study v4's groups go by the asked letter's piece
             cols["asked"].append({k: r["meta"].get(k) for k in ASKED})
             cols["hard"].append(bool(is_hard(r["meta"]["task"], r["meta"], r["expected"])))
             cols["spelled"].append([] if r.get("mode") == "worked" else None)

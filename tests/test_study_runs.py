@@ -1,0 +1,121 @@
+"""Studies through the real DVC on the tiny profile, over data built once (tests/conftest.py: data_project): a
+two-cell grid run, exported and paged by profile; the context and cost checks before a GPU starts; study v3's arm D
+(coverage pass plus the base model's own replies)."""
+
+import json
+import re
+import sys
+
+import pytest
+
+from strawberry.study.runs import runs
+from tests.conftest import data_project, run
+from tests.test_pipeline_model import TINY
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory, shared_tmp):
+    return data_project(tmp_path_factory.mktemp("study"), TINY, shared_tmp)
+
+
+TINY_GATE = """name: tinycal
+set:
+  model: tiny-qwen3
+  train.arm: worked_control
+  train.val_mode: worked
+  train.val_shots: 0
+  train.snapshot_steps: "[2]"
+  evaluate.shots: "[]"
+  evaluate.spell_first_shots: "[]"
+  evaluate.worked_shots: "[0,3]"
+  evaluate.tuned_settings: "[worked_0shot]"
+grid:
+  train.seed: [1, 2]
+"""
+
+
+def test_a_two_cell_grid_runs_exports_and_pages_one_profile(repo, tmp_path):
+    """`scripts.study run --grid`: two worked-mode cells on the tiny profile, each exported with its grid, profile
+    and resolved settings; a second run skips them; the page reads this profile's exports and ignores another's."""
+    (repo / "grids" / "tinycal.yaml").write_text(TINY_GATE)
+    run(["git", "add", "grids/tinycal.yaml"], repo)  # `dvc exp run --temp` copies what git tracks
+    run(["git", "commit", "-qm", "tiny gate grid"], repo)
+    args = ["--grid", "grids/tinycal.yaml"]
+    out = run([sys.executable, "-m", "scripts.study", "run", *args], repo, timeout=1800).stdout
+    names = [f"grid-tinycal-tiny-qwen3-seed{seed}" for seed in (1, 2)]
+    assert all(f"[{i}/2] {name}" in out for i, name in enumerate(names, 1)), out[-3000:]
+    # base's answers in the grid's settings are computed by the first cell once; the second reuses them
+    assert out.count("Running stage 'evaluate_base'") == 1 and out.count("Running stage 'evaluate':") == 2, out[-3000:]
+    exports = {p.stem: json.loads(p.read_text()) for p in (repo / "metrics/study").glob("*.json")}
+    assert sorted(exports) == names  # the record to commit
+    for name, export in exports.items():
+        assert (export["grid"], export["profile"]) == ("tinycal", "tiny-qwen3")
+        resolved = export["resolved"]
+        assert (resolved["steps"], resolved["learning_rate"]) == (TINY["train.max_steps"], TINY["train.learning_rate"])
+        assert resolved["precision"] == export["precision"] and resolved["seed"] == int(name[-1])
+        assert sorted(export["snapshots"]) == ["2"] and "worked_3shot" in export["base"]
+    shown = {r["name"]: r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))}
+    assert exports[names[0]]["metrics"] == shown[names[0]]["metrics"]  # numbers traceable to exp show
+    again = run([sys.executable, "-m", "scripts.study", "run", *args], repo).stdout
+    assert again.count("already exported to metrics/study/") == 2  # resumable: finished runs are kept
+    page = tmp_path / "study.md"
+    run([sys.executable, "-m", "scripts.study", "page", *args, "--out", str(page)], repo)
+    text = page.read_text()
+    assert "## Step 1: the calibration gate" in text and all(f"{name} " in text for name in names)
+    # another profile's run of the same grid is not on this profile's page
+    other = exports[names[0]] | {"profile": "smollm2-135m", "name": "grid-tinycal-smollm2-135m-seed1"}
+    (repo / "metrics/study/grid-tinycal-smollm2-135m-seed1.json").write_text(json.dumps(other))
+    run([sys.executable, "-m", "scripts.study", "page", *args, "--out", str(tmp_path / "again" / "study.md")], repo)
+    assert (tmp_path / "again" / "study.md").read_text() == text
+    assert (tmp_path / "study" / "v3-gate.png").stat().st_size > 1000
+
+
+def test_preflight_and_plan_check_the_context_before_a_gpu_starts(repo, tmp_path):
+    """The longest worked 3-shot prompt and its reply against an Unsloth profile's max_seq_length: refused naming both
+    numbers; a grid's plan prints its cells, steps, replies and GPU hours."""
+    grid = repo / "grids" / "context.yaml"
+    grid.write_text(TINY_GATE.replace("name: tinycal", "name: context").replace(
+        "model: tiny-qwen3", "model: tiny-qwen3-unsloth\n  profiles.tiny-qwen3-unsloth.max_seq_length: 200"))
+    short = run([sys.executable, "-m", "scripts.preflight", "--no-remote", "--grid", str(grid)], repo, check=False)
+    line = next((x for x in short.stdout.splitlines() if x.startswith("context:")), short.stdout + short.stderr)
+    need = int(re.search(r"cannot hold (\d+) tokens", line).group(1))
+    assert "context: FAILED: profile tiny-qwen3-unsloth: max_seq_length 200 cannot hold" in line and need > 200, line
+    assert "worked_3shot" in line and "Raise profiles.tiny-qwen3-unsloth.max_seq_length to at least" in line
+    grid.write_text(grid.read_text().replace("max_seq_length: 200", f"max_seq_length: {need}"))
+    fits = run([sys.executable, "-m", "scripts.preflight", "--no-remote", "--grid", str(grid)], repo, check=False)
+    assert f"context: max_seq_length {need} holds {need} tokens" in fits.stdout, fits.stdout
+    plan = run([sys.executable, "-m", "scripts.study", "plan", "--grid", str(grid)], repo).stdout
+    assert f"context: max_seq_length {need} holds" in plan
+    assert "grid-context-tiny-qwen3-unsloth-seed1" in plan and "2 cells, 8 training steps" in plan, plan
+    assert re.search(r"about \d+\.\d GPU-hours on one H100", plan), plan
+
+
+def test_study_v3_arm_d_trains_on_coverage_and_the_base_models_own_replies(repo):
+    """Arm D through the real DVC: the replay stage asks the base model worked questions about other words (its
+    replies, not the answers, become records), train takes one pass over the coverage set and them, evaluate asks
+    the worked mode and the unseen wordings; the tuned model only in the setting that decides (tuned_settings),
+    base in every one."""
+    import dvc.api
+
+    overrides = ["replay.records=4", "replay.shots=1", "train.arm=spelling_replay", "train.eval_steps=1000",
+                 "train.batch_size=16", "evaluate.shots=[0]", "evaluate.spell_first_shots=[]",
+                 "evaluate.worked_shots=[0]", "evaluate.unseen_per_task=2",
+                 "evaluate.tuned_settings=[worked_0shot]"]  # fmt: skip
+    run(["dvc", "exp", "run", "--temp", "-n", "arm-d", *[a for o in overrides for a in ("-S", o)]], repo, timeout=900)
+    row = next(r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)) if r["name"] == "arm-d")
+
+    def read(path: str) -> str:
+        return dvc.api.read(path, repo=str(repo), rev=row["rev"])
+
+    replay = [json.loads(line) for line in read("data/replay/replay.jsonl").splitlines()]
+    worked = [json.loads(line) for line in (repo / "data/splits/train_worked_control.jsonl").open()]
+    asked = [r for r in worked if r["meta"]["task"] in ("position", "count")][:4]
+    assert [r["instruction"] for r in replay] == [r["instruction"] for r in asked]
+    assert [r["output"] for r in replay] != [r["output"] for r in asked]  # the tiny model's replies, not the answers
+    coverage = (repo / "data/splits/train_coverage.jsonl").read_text().splitlines()
+    steps = json.loads(read("metrics/train.json"))["steps"]
+    assert steps == -(-(len(coverage) + 4) // 16)  # one pass over both at batch 16, no worked part
+    details = json.loads(read("metrics/eval_details.json"))
+    assert details["settings"] == ["worked_0shot"] and details["unseen"]["position"]["n"] == 2
+    asked = {(r["model"], r["setting"]) for r in map(json.loads, read("eval/predictions.jsonl").splitlines())}
+    assert asked == {("base", "0shot"), ("base", "worked_0shot"), ("tuned", "worked_0shot")}
