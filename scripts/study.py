@@ -3,6 +3,7 @@
 One machine, one run after another:
     .venv/bin/python -m scripts.study run --grid grids/v3-calibration.yaml   # each finished cell -> metrics/study/
 Many GPUs, one cell (= one experiment) per job (docs/experiments.md; deploy/k8s/study-job.yaml, deploy/skypilot/):
+    python -m scripts.study prepare --grid G                # once: data, base's answers, replies -> DVC remote
     python -m scripts.study cells --grid G                  # list the cells
     python -m scripts.study cell --grid G --index N         # or $CELL_INDEX: pull, exp run, exp push
     python -m scripts.study pull --grid G                   # fetch finished cells and export them
@@ -26,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from strawberry.cells import Cell, cell_index, grid_cells, grid_spec, pull_cells, run_cell
+from strawberry.cells import Cell, cell_index, grid_cells, grid_spec, prepare, pull_cells, run_cell
 from strawberry.dvc_cli import dvc_run
 from strawberry.jsonl import write_atomic
 from strawberry.params import load_params
@@ -86,6 +87,11 @@ def list_cells(args: argparse.Namespace) -> None:
     for i, cell in enumerate(cells):
         print(f"{i}\t{cell.name}\t{' '.join(cell.overrides)}")
     print(f"{len(cells)} cells: set the Job's completions (or launch indices 0 .. {len(cells) - 1})", file=sys.stderr)
+
+
+def prepare_cells(args: argparse.Namespace) -> None:
+    ran = prepare(planned_cells(args.grid))
+    print(f"prepared {len(ran)} setting(s): start the cells now (they pull base's answers instead of computing them)")
 
 
 def one_cell(args: argparse.Namespace) -> None:
@@ -188,6 +194,7 @@ def page(args: argparse.Namespace) -> None:
 COMMANDS = {
     "run": (run_study, "run the grid's experiments here, one after another (skips those already exported)"),
     "cells": (list_cells, "list the grid's cells: index, experiment name, -S overrides"),
+    "prepare": (prepare_cells, "once before the cells: data, base's answers and replies, pushed with the run cache"),
     "cell": (one_cell, "run one cell (--index or $CELL_INDEX) and push it to the remotes; done cells exit at once"),
     "pull": (pull, "fetch every finished cell from the remotes and export it to metrics/study/"),
     "plan": (plan, "the grid's cells, training steps, replies, context check and projected GPU hours"),

@@ -130,12 +130,9 @@ def experiment_names(git_remote: str | None = None) -> set[str]:
     return {line.strip() for line in listed.splitlines() if line.strip()}
 
 
-def run_cell(cell: Cell, git_remote: str = GIT_REMOTE) -> str:
-    """Run one cell to the end; returns what happened ("on the remote already", "pushed")."""
-    say = lambda text: print(f"cell {cell.name}: {text}", flush=True)  # noqa: E731
-    if cell.name in experiment_names(git_remote):
-        say(f"already on {git_remote}: nothing to do")
-        return "on the remote already"
+def use_remote(say) -> None:
+    """Point the default DVC remote at $DVC_REMOTE_URL (in .dvc/config.local: nothing to commit) and check that it
+    takes a test write before anything is pulled or pushed."""
     if url := os.environ.get(REMOTE_URL_ENV, "").strip():
         name = dvc("remote", "default", capture=True).stdout.strip()
         say(f"DVC remote {name} -> {url} (${REMOTE_URL_ENV}, in .dvc/config.local: nothing to commit)")
@@ -143,7 +140,42 @@ def run_cell(cell: Cell, git_remote: str = GIT_REMOTE) -> str:
     try:
         say(f"DVC remote {check_remote()} takes a test write")
     except RemoteRefusedError as e:
-        raise SystemExit(f"cell {cell.name}: {e}") from None
+        raise SystemExit(str(e)) from None
+
+
+SHARED_STAGES = ("evaluate_base", "replay")  # what every cell asking the same questions computes alike
+SHARED_KEYS = ("model", "evaluate.", "replay.", "profiles.", "tokenizer")  # the params those stages read
+
+
+def prepare(cells: list[Cell]) -> list[str]:
+    """Once, before the cells fan out: the data stages, and base's answers and replies (SHARED_STAGES) for each
+    distinct setting of the grid's cells, all pushed to the DVC remote with the run cache, so that no cell computes
+    them (cells started together would each compute them otherwise). Returns the experiments it ran."""
+    say = lambda text: print(f"prepare: {text}", flush=True)  # noqa: E731
+    use_remote(say)
+    say(f"dvc repro {DATA_TARGET} && dvc push (the data every cell pulls)")
+    dvc("repro", DATA_TARGET)
+    dvc("push")
+    shared = {tuple(o for o in c.overrides if o.startswith(SHARED_KEYS)): c for c in cells}
+    ran = []
+    for i, overrides in enumerate(shared):
+        name = f"prepare-{cells[0].name.removeprefix('grid-')}-{i}"
+        # in the workspace, as a cell runs: a --temp run keeps no run cache here to push
+        say(f"dvc exp run -n {name} {' '.join(SHARED_STAGES)} (base's answers, its replies)")
+        dvc("exp", "run", "-n", name, *[a for o in overrides for a in ("-S", o)], *SHARED_STAGES)
+        ran.append(name)
+    say("dvc push --run-cache (the cells take base's answers from the run cache)")
+    dvc("push", "--run-cache")
+    return ran
+
+
+def run_cell(cell: Cell, git_remote: str = GIT_REMOTE) -> str:
+    """Run one cell to the end; returns what happened ("on the remote already", "pushed")."""
+    say = lambda text: print(f"cell {cell.name}: {text}", flush=True)  # noqa: E731
+    if cell.name in experiment_names(git_remote):
+        say(f"already on {git_remote}: nothing to do")
+        return "on the remote already"
+    use_remote(say)
     say(f"dvc pull --with-deps {DATA_TARGET} --run-cache (the data; the base model's answers once a cell pushed them)")
     pulled = dvc_run("pull", "--with-deps", DATA_TARGET, "--run-cache")
     if pulled.returncode != 0:

@@ -72,27 +72,35 @@ def set_params(repo: Path, edits: dict[str, object]) -> None:
 DATA_SECTIONS = ("tokenizer", "extract_tokens", "generate", "validate", "split", "analyze")  # what the data stages read
 
 
-def data_project(dest: Path, edits: dict[str, object], base: Path) -> Path:
-    """copy_project + set_params(edits) with the data stages already run (`dvc repro analyze`, committed). The data
-    stages run once per test session for the same data params, whichever module or xdist worker asks first (under a
-    file lock in `base`, shared by the workers), and each caller gets its own copy: five modules used to run
-    extract_tokens over the whole vocabulary each."""
-    data_edits = {k: v for k, v in edits.items() if k.split(".")[0] in DATA_SECTIONS}
+def data_project(dest: Path, edits: dict[str, object], base: Path, target: str = "analyze") -> Path:
+    """copy_project + set_params(edits) with the pipeline already run up to `target` (`dvc repro <target>`; "all":
+    every stage), committed. It runs once per test session for the same params, whichever module or xdist worker
+    asks first (under a file lock in `base`, shared by the workers), and each caller gets its own copy: five modules
+    used to run extract_tokens over the whole vocabulary each, two the tiny model's stages. Up to `analyze` only the
+    data stages' params matter."""
+    if target == "analyze":
+        edits_built = {k: v for k, v in edits.items() if k.split(".")[0] in DATA_SECTIONS}
+    else:
+        edits_built = edits
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))  # one test session, all its workers
-    key = hashlib.sha256(json.dumps([run_id, data_edits], sort_keys=True).encode()).hexdigest()[:12]
-    built = base / f"data-project-{key}"
+    key = hashlib.sha256(json.dumps([run_id, target, edits_built], sort_keys=True).encode()).hexdigest()[:12]
+    built = base / f"project-{target}-{key}"
     with FileLock(str(built) + ".lock"):
-        if not (built / ".data-built").is_file():
+        if not (built / ".built").is_file():
             shutil.rmtree(built, ignore_errors=True)
             built.mkdir(parents=True)
-            copy_project(built)
-            set_params(built, data_edits)
-            run(["dvc", "repro", "analyze"], built, timeout=900)
+            if target == "analyze":
+                copy_project(built)
+                set_params(built, edits_built)
+                run(["git", "commit", "-qam", "test params"], built, check=False)
+            else:  # on top of the data stages' build
+                data_project(built, edits_built, base)
+            run(["dvc", "repro", *([] if target == "all" else [target])], built, timeout=900)
             run(["git", "add", "-A"], built)
-            run(["git", "commit", "-qm", "data stages"], built)
-            (built / ".data-built").write_text("")
+            run(["git", "commit", "-qm", f"dvc repro {target}"], built)
+            (built / ".built").write_text("")
     shutil.copytree(built, dest, symlinks=True, dirs_exist_ok=True)
-    (dest / ".data-built").unlink()
+    (dest / ".built").unlink()
     set_params(dest, edits)
-    run(["git", "commit", "-qam", "test params"], dest, check=False)  # nothing to commit when edits = data edits
+    run(["git", "commit", "-qam", "test params"], dest, check=False)  # nothing to commit when all edits were built
     return dest

@@ -17,7 +17,7 @@ import yaml
 
 from scripts.study import parse_args
 from strawberry.cells import INDEX_ENV, cell_command, cell_index, grid_cells, grid_spec
-from tests.conftest import ROOT, VENV_BIN, data_project, run
+from tests.conftest import ROOT, VENV_BIN, data_project, run, set_params
 from tests.s3server import BUCKET, CREDENTIALS, s3_server
 from tests.test_pipeline_model import TINY
 
@@ -74,6 +74,11 @@ def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp
                         ["git", "push", "-q", str(origin), "HEAD:main"], ["dvc", "push"]):  # fmt: skip
             subprocess.run(command, cwd=a, env=env, check=True, capture_output=True, timeout=600)
 
+        # Once, before the cells fan out: base's answers (and replies) for the grid's settings, to the run cache.
+        prepared = subprocess.run(["python", "-m", "scripts.study", "prepare", "--grid", GRID], cwd=a, env=env,
+                                  text=True, capture_output=True, timeout=900)  # fmt: skip
+        assert prepared.returncode == 0 and "prepared 1 setting(s)" in prepared.stdout, prepared.stderr[-3000:]
+
         # Two pods at once: cell 0 runs through; cell 1 is killed after its first checkpoint (a spot preemption).
         kept = tmp_path / "checkpoints"  # the volume that outlives a pod
         first = start_cell(clone(origin, tmp_path / "b"), 0, env, tmp_path / "b.log")
@@ -89,6 +94,8 @@ def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp
         assert CELLS[1] not in remote_experiments(origin)
 
         assert first.wait(timeout=1200) == 0, (tmp_path / "b.log").read_text()[-4000:]
+        # neither cell computed base's answers: they came from the run cache `prepare` pushed
+        assert "Running stage 'evaluate_base'" not in (tmp_path / "b.log").read_text() + "".join(seen)
 
         # The engine starts cell 1 again: a new pod, a fresh clone, the same checkpoint volume.
         again = start_cell(clone(origin, tmp_path / "c2"), 1, {**env, "STRAWBERRY_CHECKPOINTS": str(kept)},
@@ -99,7 +106,7 @@ def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp
         saved = re.findall(r"checkpoint saved: \S+/(checkpoint-\d+)", resumed)
         assert saved and saved[0] == "checkpoint-4", saved  # it went on after step 2, not from step 0
         assert "Running stage 'extract_tokens'" not in resumed  # the data came from the DVC remote
-        # the base model's answers came from the run cache cell 0 pushed: computed once for both
+        # the base model's answers came from the run cache: computed once, by `prepare`
         assert "Running stage 'evaluate_base'" not in resumed, resumed[-4000:]
         assert set(CELLS[:2]) <= remote_experiments(origin)
         assert s3.object_count() > 0 and "-> s3://strawberry-spelling/cells" in resumed  # the bucket from the env
@@ -142,6 +149,7 @@ def test_two_cells_at_once_one_killed_and_restarted_then_pulled_and_reported(tmp
         # The smoke test before a paid study, as on a GPU machine: preflight, one cut-down calibration cell through
         # train and evaluate, its export, `dvc exp push` to the remotes.
         run(["git", "remote", "add", "origin", str(origin)], a)
+        set_params(a, {"evaluate.questions_per_task": {"position": 6, "count": 6, "length": 0}})  # the grid sets each
         smoke = subprocess.run(["python", "-m", "scripts.study", "smoke", "--model", "tiny-qwen3"], cwd=a, env=env,
                                text=True, capture_output=True, timeout=900)  # fmt: skip
         assert smoke.returncode == 0, (smoke.stdout + smoke.stderr)[-4000:]

@@ -30,7 +30,8 @@ def with_overrides(flat: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     out = dict(flat)
     for override in overrides:
         key, _, value = override.partition("=")
-        out = {k: v for k, v in out.items() if k != key and not k.startswith(f"{key}.")}  # replaced whole
+        # replaced whole: the key, what it held, and a scalar it goes inside of (DVC refuses that one: a plan shows it)
+        out = {k: v for k, v in out.items() if k != key and not k.startswith(f"{key}.") and not key.startswith(f"{k}.")}
         parsed = yaml.safe_load(value) if value else value
         out |= flatten(parsed, f"{key}.") if isinstance(parsed, dict) else {key: parsed}
     return out
