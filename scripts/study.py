@@ -148,8 +148,8 @@ def plan(args: argparse.Namespace) -> None:
     print(f"{len(costs)} cells, {sum(c.steps for c in costs)} training steps, "
           f"{sum(c.train_replies + c.test_replies for c in costs) + total['base_replies']} replies of up to "
           f"{total['reply_tokens']:.0f} tokens on average: about {total['gpu_hours']:.1f} GPU-hours on one H100 "
-          f"(projected from docs/cloud.md's measured figures; ≈ ${2 * total['gpu_hours']:.0f}–"
-          f"${3 * total['gpu_hours']:.0f} at $2–3 an hour)")  # fmt: skip
+          f"(projected from docs/cloud.md's measured figures; ≈ ${2 * total['gpu_hours']:.1f}–"
+          f"${3 * total['gpu_hours']:.1f} at $2–3 an hour)")  # fmt: skip
 
 
 def smoke(args: argparse.Namespace) -> None:

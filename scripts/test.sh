@@ -10,5 +10,5 @@ export PATH="$PWD/.venv/bin:$PATH" HF_HUB_OFFLINE=1
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 .venv/bin/ruff check .
 # One test file per worker (--dist loadfile): a file's module fixtures (a tiny DVC project, a server) are built once.
-# Most tests wait on subprocesses (DVC, servers, Prometheus), so two workers overlap that waiting even on two cores.
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" --dist loadfile --durations=15 "$@"
+# Most tests wait on subprocesses (DVC, servers, Prometheus): three workers overlap that waiting on two cores
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-3}" --dist loadfile --durations=15 "$@"

@@ -4,10 +4,11 @@ import json
 
 import pytest
 
-from tests.conftest import copy_project, run, set_params
+from tests.conftest import data_project, run, set_params
+from tests.test_pipeline_model import TINY
 
 DATA_STAGES = ["extract_tokens", "generate", "validate", "split", "analyze"]
-QUICK = {"generate.spelling_tokens": 400, "generate.eval_words": 150}
+SPELLING = TINY["generate.spelling_tokens"]  # the data stages run once per session on these params (data_project)
 
 
 def ran(output: str) -> list[str]:
@@ -15,12 +16,10 @@ def ran(output: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    repo = copy_project(tmp_path_factory.mktemp("pipeline"))
-    set_params(repo, QUICK)
-    run(["git", "commit", "-qam", "quick params"], repo)
-    out = run(["dvc", "repro", "analyze"], repo).stdout
-    assert ran(out) == DATA_STAGES
+def repo(tmp_path_factory, shared_tmp):
+    repo = data_project(tmp_path_factory.mktemp("pipeline"), TINY, shared_tmp)  # `dvc repro analyze`, every stage
+    lock = json.loads(run(["dvc", "status", "--json", "--with-deps", "analyze"], repo).stdout)
+    assert lock == {}, lock  # the copy is up to date: each data stage ran, with its outputs in the lock
     return repo
 
 
@@ -32,7 +31,7 @@ def test_repro_builds_loadable_splits(repo):
     assert json.loads(run(["dvc", "status", "--json", "--with-deps", "analyze"], repo).stdout) == {}
     files = {s: str(repo / f"data/splits/{s}.jsonl") for s in ("train", "val", "test")}
     splits = load_dataset("json", data_files=files, features=hf_features())
-    assert splits["train"].num_rows == 400
+    assert splits["train"].num_rows == SPELLING
     assert set(splits["train"]["meta"][0]) >= {"task", "word", "separator", "template_id", "split"}
     assert {m["task"] for m in splits["train"]["meta"]} == {"spelling"}
     assert {m["task"] for m in splits["test"]["meta"]} == {"position", "count", "length"}
@@ -40,7 +39,7 @@ def test_repro_builds_loadable_splits(repo):
     test_words = {m["word"] for m in splits["test"]["meta"]}
     assert val_words and test_words and not val_words & test_words
     data = json.loads((repo / "metrics/data.json").read_text())
-    assert data["size"] == {"train": 400, "val": splits["val"].num_rows, "test": splits["test"].num_rows}
+    assert data["size"] == {"train": SPELLING, "val": splits["val"].num_rows, "test": splits["test"].num_rows}
     assert json.loads((repo / "metrics/validation.json").read_text())["valid"] is True
     shown = run(["dvc", "metrics", "show", "--json"], repo).stdout
     assert "metrics/data.json" not in shown  # data statistics are details (plots, data.json), not DVC metrics

@@ -63,12 +63,14 @@ def cell_cost(name: str, flat: dict, questions: int, reply_tokens: float, tokeni
     resolved = resolved_settings(flat)
     main, added_files = ADDED.get(train["arm"], (train["arm"], []))
     steps = resolved["steps"] if main else 0
-    added = [lines(f) for f in added_files]
+    validated_at_end = train["eval_steps"] >= resolved["steps"]  # a mixed arm stretches that to its whole length
+    # the replay records are known from their parameter before the replay stage has run
+    added = [lines(f) if lines(f) is not None or "replay" not in f else flat.get("replay.records") for f in added_files]
     per_step = resolved["batch_size"] * resolved["grad_accum"]
     steps += sum(-(-n // per_step) for n in added if n)
     file = f"data/splits/{TRAIN_FILES[main]}" if main else added_files[0]
     tokens = mean_tokens(file, tokenizer) or 150.0  # a worked record is about 150 tokens
-    val_evals = max(1, steps // max(1, train["eval_steps"]))
+    val_evals = 1 if validated_at_end else max(1, steps // max(1, train["eval_steps"]))
     snapshots = len(json.loads(str(train.get("snapshot_steps") or "[]").replace("'", '"')) or [])
     tuned = json.loads(str(evaluate.get("tuned_settings") or "null").replace("'", '"'))
     settings = len(tuned) if tuned else 1
@@ -77,7 +79,7 @@ def cell_cost(name: str, flat: dict, questions: int, reply_tokens: float, tokeni
     seconds = (steps * STEP_S * max(1.0, per_step * tokens / STEP_TOKENS) + 2 * LOAD_S
                + generation_seconds(train_replies, reply_tokens, train.get("gen_batch_size", 32))
                + generation_seconds(test_replies, reply_tokens, evaluate["batch_size"]))  # fmt: skip
-    missing = [f for f, n in zip(added_files, added) if n is None]
+    missing = [f for f, n in zip(added_files, added) if n is None]  # their pass is not in `steps`
     return CellCost(name, steps, round(per_step * tokens), train_replies, test_replies, seconds, missing)
 
 
