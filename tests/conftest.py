@@ -13,6 +13,14 @@ from strawberry.tokenizer import QWEN3, load_fast_tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# Modules that take minutes each (real DVC experiments on the tiny model): collected first, so that xdist's workers
+# (one file each, in collection order) start them together instead of ending on one of them alone.
+LONG_FIRST = ("test_pipeline_model.py", "test_cells.py", "test_study_runs.py", "test_experiments.py")
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its own order
 
 
 @pytest.fixture(scope="session")
