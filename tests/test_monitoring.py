@@ -28,6 +28,13 @@ def prometheus_query(url: str, query: str) -> float | None:
     return float(result[0]["value"][1]) if result else None
 
 
+def ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/-/ready", timeout=5).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
 def test_prometheus_scrapes_the_api(tmp_path):
     if PROMETHEUS is None:
         message = "needs Debian's prometheus (apt-get install prometheus; scripts/setup-tests.sh does as root)"
@@ -60,6 +67,10 @@ def test_prometheus_scrapes_the_api(tmp_path):
             ok = 'sum(strawberry_requests_total{job="strawberry-api",endpoint="/count",status="200"})'
             bad = 'sum(strawberry_requests_total{job="strawberry-api",endpoint="/count",status="422"})'
             deadline = time.monotonic() + 60
+            while not ready(url):  # Prometheus starts in a few seconds; the tiny model answers faster than that
+                assert prom.poll() is None, (tmp_path / "prometheus.log").read_text()[-2000:]
+                assert time.monotonic() < deadline, "prometheus did not become ready in 60 s"
+                time.sleep(0.5)
             while (prometheus_query(url, ok), prometheus_query(url, bad)) != (3.0, 1.0):
                 assert prom.poll() is None, (tmp_path / "prometheus.log").read_text()[-2000:]
                 assert time.monotonic() < deadline, (prometheus_query(url, ok), prometheus_query(url, bad))
