@@ -28,7 +28,7 @@ from strawberry.preflight import (
     check_tokenizer,
     software_versions,
 )
-from strawberry.profiles import GpuRequiredError, load_profile, run_precision, stage_settings, unsloth_load_kwargs
+from strawberry.profiles import GpuRequiredError, load_profile, run_precision, unsloth_load_kwargs
 
 
 def load_tokenizer(profile):
@@ -82,15 +82,12 @@ def main(argv: list[str] | None = None) -> None:
 
     def context() -> str:
         from strawberry.context_check import check_context
-        from strawberry.prompts import chat_template_kwargs
         from strawberry.tokenizer import load_hf_tokenizer
 
         if not Path("data/splits/test.jsonl").is_file():
             return "not checked: no data/splits/test.jsonl yet (`dvc pull --with-deps analyze`, then run this again)"
         tok = (load_tokenizer(profile) if profile.source == "hub" else None) or load_hf_tokenizer(params["tokenizer"])
-        cfg = {**stage_settings(params, profile, "evaluate")}
-        return check_context(tok, profile, cfg, chat_template_kwargs(tok, profile.chat_template_kwargs),
-                             stage_settings(params, profile, "train")["max_length"])  # fmt: skip
+        return check_context(tok, {**params, "model": profile.name}, profile)[0]
 
     check("context", context)
     print("versions: " + ", ".join(f"{k} {v}" for k, v in software_versions().items()))

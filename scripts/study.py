@@ -112,9 +112,8 @@ def pull(args: argparse.Namespace) -> None:
 def plan(args: argparse.Namespace) -> None:
     """The grid's cells with their training steps and replies, base's answers once, the context each needs against
     the profile's max_seq_length, and the GPU hours projected from docs/cloud.md's H100 figures."""
-    from strawberry.context_check import ContextTooShortError, asked_replies, check_context
-    from strawberry.profiles import load_profile, stage_settings
-    from strawberry.prompts import chat_template_kwargs
+    from strawberry.context_check import ContextTooShortError, check_context
+    from strawberry.profiles import load_profile
     from strawberry.study.plan import grid_costs
     from strawberry.study.resolved import cell_params
     from strawberry.tokenizer import load_hf_tokenizer
@@ -123,17 +122,14 @@ def plan(args: argparse.Namespace) -> None:
     params = load_params()
     tokenizer = load_hf_tokenizer(params["tokenizer"])  # the data's (Qwen3's) tokens: what a Qwen3 model reads
     first = cell_params(params, cells[0].overrides)
-    profile = load_profile(first)
-    evaluate = stage_settings(first, profile, "evaluate")
     questions = reply_tokens = None
     if Path("data/splits/test.jsonl").is_file():
-        kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
         try:
-            print("context: " + check_context(tokenizer, profile, evaluate, kwargs,
-                                              stage_settings(first, profile, "train")["max_length"]))  # fmt: skip
+            text, need = check_context(tokenizer, first, load_profile(first))
         except ContextTooShortError as e:
             sys.exit(f"context: FAILED: {e}")
-        questions, reply_tokens = asked_replies(tokenizer, profile, evaluate)
+        print("context: " + text)
+        questions, reply_tokens = need.test_questions, need.mean_test_reply
     else:
         print("context: not checked (no data/splits/test.jsonl: `dvc repro analyze` or `dvc pull` first); replies "
               "estimated at 100 tokens, questions from evaluate.questions_per_task")  # fmt: skip

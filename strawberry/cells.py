@@ -90,7 +90,7 @@ def grid_cells(path: Path, params: dict | None = None) -> list[Cell]:
         if not isinstance(values, list) or not values:
             raise SystemExit(f"{path}: grid key {key!r} needs a non-empty list of values")
     fixed = [f"{k}={v}" for k, v in (spec.get("set") or {}).items() if k not in spec["grid"]]
-    profile = (spec.get("set") or {}).get("model") or "".join(map(str, spec["grid"].get("model", [])))
+    profile = (spec.get("set") or {}).get("model")  # or each cell's own, when the grid varies it
     cells = []
     for combo in itertools.product(*spec["grid"].values()):
         pairs = list(zip(spec["grid"], combo))
@@ -156,7 +156,7 @@ def prepare(cells: list[Cell]) -> list[str]:
     say(f"dvc repro {DATA_TARGET} && dvc push (the data every cell pulls)")
     dvc("repro", DATA_TARGET)
     dvc("push")
-    shared = {tuple(o for o in c.overrides if o.startswith(SHARED_KEYS)): c for c in cells}
+    shared = dict.fromkeys(tuple(o for o in c.overrides if o.startswith(SHARED_KEYS)) for c in cells)
     ran = []
     for i, overrides in enumerate(shared):
         name = f"prepare-{cells[0].name.removeprefix('grid-')}-{i}"

@@ -19,24 +19,30 @@ class ContextTooShortError(ValueError):
 
 
 @dataclass(frozen=True)
-class Longest:
+class Need:
+    """What the evaluation sends: its longest prompt + reply limit, and the test questions with their mean limit."""
+
     prompt_tokens: int
     reply_tokens: int
     setting: str
     word: str
+    test_questions: int
+    mean_test_reply: float
 
     @property
     def total(self) -> int:
         return self.prompt_tokens + self.reply_tokens
 
 
-def longest_sequence(tokenizer, profile: Profile, cfg: dict, template_kwargs: dict) -> Longest:
-    """The longest prompt + reply limit over every question set and setting of the evaluate section `cfg` (with the
-    profile's sizes applied), each question with the worked-example draw `ask` gives it."""
+def measure(tokenizer, profile: Profile, cfg: dict, template_kwargs: dict) -> Need:
+    """Every prompt of every question set and setting of the evaluate section `cfg` (with the profile's sizes
+    applied), each question with the worked-example draw `ask` gives it, and its reply limit, in one pass."""
     val = read_jsonl(VAL)
     by_mode = load_mode_templates(TEMPLATES)
-    found = Longest(0, 0, "", "")
-    for questions in question_sets(cfg).values():
+    longest = (0, 0, "", "")
+    test_limits: list[int] = []
+    sets = question_sets(cfg)
+    for set_name, questions in sets.items():
         for mode, k in settings(cfg):
             asked, draws = in_mode(questions, shot_draws(val, k, cfg["seed"], cfg.get("shot_draws", 1)), mode,
                                    by_mode)  # fmt: skip
@@ -52,35 +58,31 @@ def longest_sequence(tokenizer, profile: Profile, cfg: dict, template_kwargs: di
             lengths = [len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"]]
             limits = reply_limits(tokenizer, asked, mode) or [
                 reply_limit(tokenizer, asked, profile.generation, mode)["max_new_tokens"]] * len(asked)
+            if set_name == "test":
+                test_limits += limits
             i = max(range(len(asked)), key=lambda j: lengths[j] + limits[j])
-            if lengths[i] + limits[i] > found.total:
-                found = Longest(lengths[i], limits[i], setting_key(mode, k), asked[i]["meta"]["word"])
-    return found
+            if lengths[i] + limits[i] > longest[0] + longest[1]:
+                longest = (lengths[i], limits[i], setting_key(mode, k), asked[i]["meta"]["word"])
+    return Need(*longest, len(sets["test"]), sum(test_limits) / max(1, len(test_limits)))
 
 
-def check_context(tokenizer, profile: Profile, cfg: dict, template_kwargs: dict, train_max_length: int) -> str:
-    """What the run needs against what the profile holds; ContextTooShortError naming both numbers."""
-    longest = longest_sequence(tokenizer, profile, cfg, template_kwargs)
-    need = max(longest.total, train_max_length)
-    what = (f"the longest evaluation prompt is {longest.prompt_tokens} tokens ({longest.setting}, the word "
-            f"'{longest.word}') plus a reply of up to {longest.reply_tokens}: {longest.total} tokens; training "
+def check_context(tokenizer, params: dict, profile: Profile) -> tuple[str, Need]:
+    """What a run with these params needs against what the profile holds (ContextTooShortError naming both
+    numbers), and the measurement it rests on."""
+    from strawberry.profiles import stage_settings
+    from strawberry.prompts import chat_template_kwargs
+
+    kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
+    need = measure(tokenizer, profile, stage_settings(params, profile, "evaluate"), kwargs)
+    train_max_length = stage_settings(params, profile, "train")["max_length"]
+    tokens = max(need.total, train_max_length)
+    what = (f"the longest evaluation prompt is {need.prompt_tokens} tokens ({need.setting}, the word "
+            f"'{need.word}') plus a reply of up to {need.reply_tokens}: {need.total} tokens; training "
             f"sequences up to train.max_length {train_max_length}")  # fmt: skip
     if profile.backend != "unsloth":  # only Unsloth sizes the model's context by max_seq_length
-        return f"needs {need} tokens; backend {profile.backend} takes the model's own context ({what})"
-    if need > profile.max_seq_length:
+        return f"needs {tokens} tokens; backend {profile.backend} takes the model's own context ({what})", need
+    if tokens > profile.max_seq_length:
         raise ContextTooShortError(f"profile {profile.name}: max_seq_length {profile.max_seq_length} cannot hold "
-                                   f"{need} tokens: {what}. Raise profiles.{profile.name}.max_seq_length to at least "
-                                   f"{need}")  # fmt: skip
-    return f"max_seq_length {profile.max_seq_length} holds {need} tokens ({what})"
-
-
-def asked_replies(tokenizer, profile: Profile, cfg: dict) -> tuple[int, float]:
-    """(test questions asked, mean reply limit in tokens over the settings' questions): what a plan counts."""
-    questions = question_sets(cfg)["test"]
-    by_mode = load_mode_templates(TEMPLATES)
-    limits: list[int] = []
-    for mode, _ in settings(cfg):
-        asked, _ = in_mode(questions, [], mode, by_mode)
-        limits += reply_limits(tokenizer, asked, mode) or [
-            reply_limit(tokenizer, asked, profile.generation, mode)["max_new_tokens"]] * len(asked)
-    return len(questions), sum(limits) / max(1, len(limits))
+                                   f"{tokens} tokens: {what}. Raise profiles.{profile.name}.max_seq_length to at "
+                                   f"least {tokens}")  # fmt: skip
+    return f"max_seq_length {profile.max_seq_length} holds {tokens} tokens ({what})", need

@@ -195,9 +195,9 @@ def render_arms(exports: list[dict], gate_passed: bool, figure: Path, calibratio
               f"{FORMAT_DROP:.2f} below the reference's: A's for B and C, base's for D); otherwise it cannot tell, "
               "whichever way its difference goes.", ""]
     lines += run_lines(runs)
-    lines += ["## Reading", "", verdict(found, levels, gate_passed, complete, answered), ""]
-    lines += seed_level_lines(runs, levels, gate_passed, complete, answered, verdict(found, levels, gate_passed,
-                                                                                  complete, answered))  # fmt: skip
+    preregistered = verdict(found, levels, gate_passed, complete, answered)
+    lines += ["## Reading", "", preregistered, ""]
+    lines += seed_level_lines(runs, levels, gate_passed, complete, answered, preregistered)
     lines += gain_lines(runs, found, rejected, levels)
     lines += contrast_lines(runs) + unseen_lines(runs) + shortcut_answer_lines(runs) + base_lines(runs)
     lines += rerun_lines(runs.get("A", []), calibration)

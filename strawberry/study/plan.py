@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from strawberry.study.resolved import flatten, resolved_settings, stage_sizes, with_overrides
 
 STEP_S, STEP_TOKENS = 0.710, 317  # Unsloth 4-bit, batch 8 (docs/cloud.md)
@@ -18,12 +20,6 @@ QUESTIONS_PER_S = {16: 16.9, 32: 34.1, 64: 55.0, 128: 94.2}  # 16-token replies 
 MEASURED_REPLY = 16
 LOAD_S = 60  # loading the 4-bit model, per stage
 CHAT_TOKENS = 30  # the chat template's turns around a record's text
-TRAIN_FILES = {"spelling": "train.jsonl", "indexed": "train_indexed.jsonl", "format_control":
-               "train_format_control.jsonl", "positive_control": "train_positive_control.jsonl",
-               "worked_control": "train_worked_control.jsonl"}  # fmt: skip
-ADDED = {"worked_spelling": ("worked_control", ["data/splits/train_coverage.jsonl"]),
-         "worked_format": ("worked_control", ["data/splits/train_coverage_control.jsonl"]),
-         "spelling_replay": (None, ["data/splits/train_coverage.jsonl", "data/replay/replay.jsonl"])}  # fmt: skip
 
 
 @dataclass
@@ -52,28 +48,35 @@ def mean_tokens(path: str, tokenizer) -> float | None:
     return sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]) / len(texts) + CHAT_TOKENS
 
 
+def as_list(value) -> list:
+    """A list param as a run reads it: a list, a YAML string ("[40]", "[worked_0shot]", from a grid), or null."""
+    return (yaml.safe_load(value) if isinstance(value, str) else value) or []
+
+
 def generation_seconds(replies: int, reply_tokens: float, batch: int) -> float:
     rate = QUESTIONS_PER_S[min(QUESTIONS_PER_S, key=lambda b: abs(b - batch))] * MEASURED_REPLY  # tokens a second
     return replies * reply_tokens / rate
 
 
 def cell_cost(name: str, flat: dict, questions: int, reply_tokens: float, tokenizer) -> CellCost:
+    # the arm registry of the train stage, not a copy of it (it lives in stages/train.py)
+    from stages.train import ADDED_PARTS, TRAIN_FILES
+
     train = stage_sizes(flat, "train")
     evaluate = stage_sizes(flat, "evaluate")
     resolved = resolved_settings(flat)
-    main, added_files = ADDED.get(train["arm"], (train["arm"], []))
+    main, added_files = ADDED_PARTS.get(train["arm"], (train["arm"], []))
     steps = resolved["steps"] if main else 0
     validated_at_end = train["eval_steps"] >= resolved["steps"]  # a mixed arm stretches that to its whole length
     # the replay records are known from their parameter before the replay stage has run
     added = [lines(f) if lines(f) is not None or "replay" not in f else flat.get("replay.records") for f in added_files]
     per_step = resolved["batch_size"] * resolved["grad_accum"]
     steps += sum(-(-n // per_step) for n in added if n)
-    file = f"data/splits/{TRAIN_FILES[main]}" if main else added_files[0]
+    file = TRAIN_FILES[main] if main else added_files[0]
     tokens = mean_tokens(file, tokenizer) or 150.0  # a worked record is about 150 tokens
     val_evals = 1 if validated_at_end else max(1, steps // max(1, train["eval_steps"]))
-    snapshots = len(json.loads(str(train.get("snapshot_steps") or "[]").replace("'", '"')) or [])
-    tuned = json.loads(str(evaluate.get("tuned_settings") or "null").replace("'", '"'))
-    settings = len(tuned) if tuned else 1
+    snapshots = len(as_list(train.get("snapshot_steps")))
+    settings = len(as_list(evaluate.get("tuned_settings"))) or 1
     train_replies = val_evals * train["val_questions"]
     test_replies = questions * settings * (1 + snapshots)
     seconds = (steps * STEP_S * max(1.0, per_step * tokens / STEP_TOKENS) + 2 * LOAD_S
@@ -91,7 +94,7 @@ def grid_costs(cells, params: dict, tokenizer=None, questions: int | None = None
     asked = questions or sum(v for k, v in evaluate.items() if k.startswith("questions_per_task.") and v)
     per_reply = reply_tokens or 100.0
     costs = [cell_cost(c.name, f, asked, per_reply, tokenizer) for c, f in zip(cells, flats)]
-    shots = json.loads(str(evaluate.get("worked_shots") or "[]")) + json.loads(str(evaluate.get("shots") or "[]"))
+    shots = as_list(evaluate.get("worked_shots")) + as_list(evaluate.get("shots"))
     base_replies = asked * max(1, len(shots))
     base_s = LOAD_S + generation_seconds(base_replies, per_reply, evaluate["batch_size"])
     total = sum(c.seconds for c in costs) + base_s

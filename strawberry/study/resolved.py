@@ -63,17 +63,22 @@ def resolved_settings(flat: dict[str, Any]) -> dict[str, Any]:
             "eval_batch_size": evaluate.get("batch_size")}  # fmt: skip
 
 
-def profile_conflicts(flat: dict[str, Any], overrides: list[str]) -> list[str]:
-    """The grid's keys that the profile's own sizes would override with another value, each as a sentence."""
-    profile = flat["model"]
+def sized_by_profile(flat: dict[str, Any], overrides: list[str]) -> list[tuple[str, str, str]]:
+    """(key, value, the profile's own key) of each override that the active profile's sizes also set."""
     found = []
     for override in overrides:
         key, _, value = override.partition("=")
         stage, _, name = key.partition(".")
-        own = f"profiles.{profile}.settings.{stage}.{name}"
-        if stage in SIZED_STAGES and own in flat and flat[own] != yaml.safe_load(value):
-            found.append(f"{key}={value} is overridden by profile {profile}'s settings ({own}={flat[own]})")
+        own = f"profiles.{flat['model']}.settings.{stage}.{name}"
+        if stage in SIZED_STAGES and own in flat:
+            found.append((key, value, own))
     return found
+
+
+def profile_conflicts(flat: dict[str, Any], overrides: list[str]) -> list[str]:
+    """The grid's keys that the profile's own sizes would override with another value, each as a sentence."""
+    return [f"{key}={value} is overridden by profile {flat['model']}'s settings ({own}={flat[own]})"
+            for key, value, own in sized_by_profile(flat, overrides) if flat[own] != yaml.safe_load(value)]
 
 
 def check_grid(path: Path, params: dict, overrides_per_cell: list[list[str]]) -> None:
@@ -112,11 +117,4 @@ def pinned(overrides: list[str], params: dict) -> list[str]:
     """`overrides` with the active profile's own sizes set to the same values wherever they would override one
     (`-S profiles.<p>.settings.<stage>.<key>=<value>` added): the grid's values win, visibly."""
     flat = with_overrides(flatten(params), overrides)
-    profile = flat["model"]
-    extra = []
-    for override in overrides:
-        key, _, value = override.partition("=")
-        stage, _, name = key.partition(".")
-        if stage in SIZED_STAGES and f"profiles.{profile}.settings.{stage}.{name}" in flat:
-            extra.append(f"profiles.{profile}.settings.{stage}.{name}={value}")
-    return overrides + extra
+    return overrides + [f"{own}={value}" for _, value, own in sized_by_profile(flat, overrides)]

@@ -137,11 +137,11 @@ def export_run(name: str, wall_s: float | None = None) -> Path:
     snapshot_rows = [json.loads(line) for line in load_rev("eval/snapshot_predictions.jsonl", run["rev"]).splitlines()]
     trained = json.loads(load_rev("metrics/train.json", run["rev"]))
     p = run["params"]
+    resolved = resolved_settings(p) | {"precision": trained.get("precision")}
     record = {
         "name": name, "grid": grid_of(name), "rev": run["rev"], "profile": p["model"], "arm": p["train.arm"],
-        "seed": p["train.seed"], "steps": resolved_settings(p)["steps"], "params": p,
-        "resolved": resolved_settings(p) | {"precision": trained.get("precision")}, "metrics": run["metrics"],
-        "settings": details["settings"],
+        "seed": p["train.seed"], "steps": resolved["steps"], "params": p, "resolved": resolved,
+        "metrics": run["metrics"], "settings": details["settings"],
         "details": details["test"],
         "val_curve": [[step, acc] for step, acc in zip(curve["step"], curve["val_accuracy"])],
         "tuned": outcomes([r for r in rows if r["model"] == "tuned"]),
