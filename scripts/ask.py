@@ -7,20 +7,12 @@ Prints the parsed answer and the raw reply. The profile is params.yaml's `model`
 """
 
 import argparse
-import re
 
 from strawberry.inference import generate_replies
 from strawberry.params import load_params
 from strawberry.profiles import load_model, load_profile
 from strawberry.prompts import chat_template_kwargs, render_prompt
-from strawberry.tasks import parse_answer
-
-
-def guess_task(question: str) -> str:
-    q = question.lower()
-    if re.search(r"how many letters|how long|length", q):
-        return "length"
-    return "count" if re.search(r"how many|how often|count", q) else "position"
+from strawberry.tasks import guess_task, parse_answer
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -35,7 +35,7 @@ def main() -> None:
     cfg = params["replay"]
     records: list[dict] = []
     if cfg["records"]:
-        from strawberry.answer_modes import in_mode, load_mode_templates, reply_limit
+        from strawberry.answer_modes import in_mode, load_mode_templates, mode_generation
         from strawberry.asking import ask, pick_shots
         from strawberry.precision import autocast
         from strawberry.preflight import check_tokenizer
@@ -49,7 +49,7 @@ def main() -> None:
         questions = replay_questions(read_jsonl(WORKED), cfg["records"])
         by_mode = load_mode_templates(TEMPLATES)
         _, (shots,) = in_mode([], [pick_shots(read_jsonl(VAL), cfg["shots"], cfg["seed"])], "worked", by_mode)
-        generation = reply_limit(tokenizer, questions, {**profile.generation, "do_sample": False}, "worked")
+        generation = mode_generation(tokenizer, questions, {**profile.generation, "do_sample": False}, "worked")
         log.info("asking the base model %d worked questions about other words (%d-shot)", len(questions), cfg["shots"])
         template_kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
         with autocast(precision):

@@ -12,6 +12,7 @@ from pathlib import Path
 from transformers import GenerationConfig
 
 from strawberry.answer_modes import in_mode, load_mode_templates
+from strawberry.arms import ADDED_PARTS, TRAIN_FILES
 from strawberry.asking import pick_shots, sample_per_task
 from strawberry.jsonl import read_jsonl, write_json
 from strawberry.logs import get_logger
@@ -29,21 +30,6 @@ from strawberry.training import (
     run_key,
 )
 
-TRAIN_FILES = {  # train.arm -> its training file (data/splits, all of the same size)
-    "spelling": "data/splits/train.jsonl",
-    "indexed": "data/splits/train_indexed.jsonl",
-    "format_control": "data/splits/train_format_control.jsonl",
-    "positive_control": "data/splits/train_positive_control.jsonl",
-    "worked_control": "data/splits/train_worked_control.jsonl",
-}
-# study v3's mixed arms: the worked control's records (exactly those its run of train.max_steps sees) plus one pass
-# over an added part, so train.max_steps counts the worked part and the run takes the added part's steps on top
-ADDED_PARTS = {
-    "worked_spelling": ("worked_control", ["data/splits/train_coverage.jsonl"]),  # own-token spelling of pieces
-    "worked_format": ("worked_control", ["data/splits/train_coverage_control.jsonl"]),  # its format control
-    # arm D: no worked part; the coverage set and the base model's own replies (stage replay) in one pass
-    "spelling_replay": (None, ["data/splits/train_coverage.jsonl", "data/replay/replay.jsonl"]),
-}
 VAL = "data/splits/val.jsonl"
 TEMPLATES = Path("data/templates")  # the worked/spell_first forms of val questions (train.val_mode)
 ADAPTER_DIR = Path("models/adapter")

@@ -15,8 +15,7 @@ import re
 from pathlib import Path
 
 from strawberry.tasks import ParsedAnswer, parse_answer
-from strawberry.tasks.common import ordinal
-from strawberry.tasks.common import worked_reply as worked_form
+from strawberry.tasks.common import template_values, worked_lines
 from strawberry.templates import Template, load_template_file
 
 MODES = ("direct", "spell_first", "worked")
@@ -56,7 +55,7 @@ def spelled_reply(record: dict) -> str:
 def worked_reply(record: dict) -> str:
     """The reply in the worked form: "1: a" per letter (count: "2: d (1)" at each hit, the running count), then
     "Answer: x"."""
-    return worked_form(record["meta"], record["output"])
+    return worked_lines(record["meta"], record["output"])
 
 
 REPLIES = {"spell_first": spelled_reply, "worked": worked_reply}  # a worked example's whole reply, per mode
@@ -69,9 +68,8 @@ def as_mode(record: dict, templates: dict[str, Template], mode: str, worked: boo
     if meta["template_id"].startswith(UNSEEN_PREFIX) and not worked:
         return record
     template = sibling(record, templates, mode)
-    values = {"word": meta["word"], "letter": meta.get("letter"), "n": meta.get("position"),
-              "ordinal": ordinal(meta["position"]) if meta.get("position") else None}  # fmt: skip
-    out = {**record, "instruction": template.render(**values), "meta": {**meta, "template_id": template.id}}
+    out = {**record, "instruction": template.render(**template_values(meta)),
+           "meta": {**meta, "template_id": template.id}}  # fmt: skip
     return out | ({"output": REPLIES[mode](record)} if worked else {})
 
 
@@ -117,7 +115,7 @@ def worked_spelling(reply: str) -> str:
     return "".join(m.group(1).lower() for line in reply.splitlines() if (m := NUMBERED_LETTER.match(line)))
 
 
-def reply_limits(tokenizer, questions: list[dict], mode: str) -> list[int] | None:
+def worked_reply_limits(tokenizer, questions: list[dict], mode: str) -> list[int] | None:
     """worked: each question's own reply limit, from its worked reply in this tokenizer's tokens (a 10-letter word's
     position reply is about half a 20-letter word's count reply); other modes: None (one limit for all)."""
     if mode != "worked" or not questions:
@@ -127,14 +125,14 @@ def reply_limits(tokenizer, questions: list[dict], mode: str) -> list[int] | Non
     return [len(ids) * 3 // 2 + WORKED_MARGIN for ids in tokenizer(replies, add_special_tokens=False)["input_ids"]]
 
 
-def reply_limit(tokenizer, questions: list[dict], generation: dict, mode: str) -> dict:
+def mode_generation(tokenizer, questions: list[dict], generation: dict, mode: str) -> dict:
     """The decoding settings for a mode: a spell_first or worked reply limit fits the longest question word's
     reply in this tokenizer's tokens (and a margin); direct keeps the profile's."""
     if mode == "direct" or not questions:
         return generation
     if mode == "worked":  # the longest of the questions' own limits
         return {**generation, "max_new_tokens": max(generation.get("max_new_tokens", 0),
-                                                     *reply_limits(tokenizer, questions, mode))}  # fmt: skip
+                                                     *worked_reply_limits(tokenizer, questions, mode))}  # fmt: skip
     replies = [spelled_reply(max(questions, key=lambda q: len(q["meta"]["word"])))]
     tokens = max(len(ids) for ids in tokenizer(replies, add_special_tokens=False)["input_ids"])
     return {**generation, "max_new_tokens": max(generation.get("max_new_tokens", 0), tokens + WORKED_MARGIN)}

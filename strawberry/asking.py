@@ -5,11 +5,11 @@ train's validation."""
 import random
 from collections import defaultdict
 
-from strawberry.answer_modes import UNSEEN_PREFIX, read_reply, reply_limits
+from strawberry.answer_modes import UNSEEN_PREFIX, read_reply, worked_reply_limits
 from strawberry.inference import generate_replies
 from strawberry.prompts import render_prompt
 from strawberry.tasks import EVAL_TASKS, question_class
-from strawberry.tasks.common import equal_quota, ordinal
+from strawberry.tasks.common import equal_quota, template_values
 
 
 def pick_shots(val: list[dict], k: int, seed: int) -> dict[str, list[dict]]:
@@ -66,12 +66,7 @@ def reworded(questions: list[dict], wordings: dict[str, list[str]], n_per_task: 
         mine = mine[:: max(1, len(mine) // n_per_task)][:n_per_task]
         for i, q in enumerate(mine):
             meta = q["meta"]
-            text = texts[i % len(texts)].format(
-                word=meta["word"],
-                letter=meta.get("letter"),
-                n=meta.get("position"),
-                ordinal=ordinal(meta["position"]) if meta.get("position") else None,
-            )
+            text = texts[i % len(texts)].format(**template_values(meta))
             out.append(
                 {
                     **q,
@@ -97,7 +92,7 @@ def ask(model, tokenizer, questions: list[dict], shots: dict[str, list[dict]] | 
         position_in_task[q["meta"]["task"]] += 1
     prompts = [render_prompt(tokenizer, q, draws[d][q["meta"]["task"]], template_kwargs)
                for q, d in zip(questions, draw_of)]  # fmt: skip
-    limits = reply_limits(tokenizer, questions, mode)  # worked: each reply stops at its own length or answer line
+    limits = worked_reply_limits(tokenizer, questions, mode)  # worked: each reply stops at its length or answer line
     replies = [""] * (len(questions) * samples)
     # one task and draw's prompts share the system prompt and worked examples: a prefix cached once
     for task, d in dict.fromkeys((q["meta"]["task"], d) for q, d in zip(questions, draw_of)):

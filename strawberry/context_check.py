@@ -6,7 +6,7 @@ model's own). Checked before a GPU starts
 
 from dataclasses import dataclass
 
-from strawberry.answer_modes import in_mode, load_mode_templates, reply_limit, reply_limits
+from strawberry.answer_modes import in_mode, load_mode_templates, mode_generation, worked_reply_limits
 from strawberry.asking import shot_draws
 from strawberry.evaluation import TEMPLATES, VAL, question_sets, setting_key, settings
 from strawberry.jsonl import read_jsonl
@@ -56,8 +56,8 @@ def measure(tokenizer, profile: Profile, cfg: dict, template_kwargs: dict) -> Ne
                                              template_kwargs))  # fmt: skip
                 turn[task] = turn.get(task, 0) + 1
             lengths = [len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"]]
-            limits = reply_limits(tokenizer, asked, mode) or [
-                reply_limit(tokenizer, asked, profile.generation, mode)["max_new_tokens"]] * len(asked)
+            limits = worked_reply_limits(tokenizer, asked, mode) or [
+                mode_generation(tokenizer, asked, profile.generation, mode)["max_new_tokens"]] * len(asked)
             if set_name == "test":
                 test_limits += limits
             i = max(range(len(asked)), key=lambda j: lengths[j] + limits[j])

@@ -9,11 +9,11 @@ from strawberry.tasks import (
     CLASSES,
     EVAL_TASKS,
     HEADLINE_TASKS,
+    confusion,
     count,
     is_hard,
     question_class,
-    shortcuts,
-    strategies,
+    shortcut_level,
 )
 
 MODELS = ("base", "tuned")
@@ -47,10 +47,10 @@ def task_details(rows: dict[tuple[str, str], list[dict]], questions: list[dict],
         if not task_questions:
             continue
         # constant answers, and letter-only rules fitted on `fit_on` (val): the best of them is the shortcut level
-        strategy = strategies(task, task_questions) | shortcuts(task, of_task(list(fit_on), task), task_questions)
-        best = max(strategy, key=strategy.get)
+        level = shortcut_level(task, of_task(list(fit_on), task), task_questions)
+        strategy, best = level["strategies"], level["best"]
         entry: dict = {"n": len(task_questions), "strategies": strategy,
-                       "strategy_baseline": {"name": best, "accuracy": strategy[best]}}  # fmt: skip
+                       "strategy_baseline": {"name": best, "accuracy": level["accuracy"]}}  # fmt: skip
         for setting in settings:
             pick = {m: of_task(rows[(m, setting)], task) for m in MODELS}
             if not pick["tuned"]:  # a setting that does not ask this task (spell_first: no length questions)
@@ -65,8 +65,8 @@ def task_details(rows: dict[tuple[str, str], list[dict]], questions: list[dict],
             cell["by_template"] = {t: {m: accuracy([r for r in pick[m] if r["meta"]["template_id"] == t])
                                        for m in MODELS}
                                    for t in sorted({r["meta"]["template_id"] for r in pick["tuned"]})}  # fmt: skip
-            if task == "count":
-                cell["confusion"] = {m: count.confusion(pick[m]) for m in MODELS}
+            if confusion(task, []) is not None:
+                cell["confusion"] = {m: confusion(task, pick[m]) for m in MODELS}
             if greedy:
                 cell["greedy"] = {m: accuracy(of_task(greedy[(m, setting)], task)) for m in MODELS}
             entry[setting] = cell

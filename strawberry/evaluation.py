@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from strawberry.answer_modes import in_mode, load_mode_templates, reply_limit
+from strawberry.answer_modes import in_mode, load_mode_templates, mode_generation
 from strawberry.asking import ask, reworded, sample_per_task, shot_draws
 from strawberry.jsonl import read_jsonl
 from strawberry.logs import get_logger
@@ -82,7 +82,7 @@ def answer_all(model, tokenizer, profile: Profile, template_kwargs: dict, cfg: d
                 desc = f"{model_name}: {set_name} {setting_key(mode, k)} {decoding}"
                 log.info("asking %d questions x %d: %s", len(asked), samples, desc)
                 replies = ask(model, tokenizer, asked, draws, template_kwargs,
-                              reply_limit(tokenizer, asked, generation, mode), cfg["batch_size"], cfg["seed"], desc,
+                              mode_generation(tokenizer, asked, generation, mode), cfg["batch_size"], cfg["seed"], desc,
                               samples, mode)  # fmt: skip
                 rows += [{"set": set_name, "model": model_name, "shots": k, "setting": setting_key(mode, k),
                           "decoding": decoding, **r} for r in replies]  # fmt: skip

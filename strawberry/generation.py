@@ -10,7 +10,7 @@ from strawberry.answer_modes import as_mode, mode_templates
 from strawberry.records import alpaca
 from strawberry.splitting import family
 from strawberry.tasks import count, position, spelling
-from strawberry.tasks.common import balanced, ordinal
+from strawberry.tasks.common import balanced, template_values
 from strawberry.templates import Separator, Template
 
 
@@ -104,10 +104,7 @@ def eval_records(
         meta = {"task": task, "word": w, "length": len(w), "n_tokens": len(word["token_split"]),
                 "token_split": word["token_split"], "template_id": template.id, "style": template.style,
                 "separator": None, **extra}  # fmt: skip
-        values = {"word": w, "letter": extra.get("letter"), "n": extra.get("position")}
-        if "position" in extra:
-            values["ordinal"] = ordinal(extra["position"])
-        return alpaca(template.render(**values), output, meta)
+        return alpaca(template.render(**template_values(meta)), output, meta)
 
     for i, (word, count_classes) in enumerate(zip(words, count_plan)):
         w = word["word"]

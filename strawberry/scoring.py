@@ -1,35 +1,36 @@
 """Scoring replies: accuracy with 95% intervals (Wilson; a normal interval on per-question means under sampling),
-the paired tuned-minus-base test (exact McNemar), and accuracy broken down by a property of the question."""
+the paired tuned-minus-base test (exact McNemar; both by statsmodels), and accuracy broken down by a property of the
+question."""
 
 import math
 from collections import defaultdict
 
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.proportion import proportion_confint
+
+from strawberry.tasks import position
 from strawberry.tasks.count import count_class
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score 95% interval of a proportion; (0, 1) when n == 0."""
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """Wilson score 95% interval of a proportion (statsmodels); (0, 1) when n == 0."""
     if n == 0:
         return 0.0, 1.0
+    low, high = proportion_confint(successes, n, alpha=0.05, method="wilson")
     p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # clamped so that the interval always holds p (rounding can leave centre + half a hair below 1 at p = 1)
-    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
+    # clamped so that the interval always holds p (rounding can leave the upper end a hair below 1 at p = 1)
+    return max(0.0, min(p, float(low))), min(1.0, max(p, float(high)))
 
 
 def mcnemar_exact(base_correct: list[bool], tuned_correct: list[bool]) -> float:
-    """Two-sided exact McNemar p-value on paired outcomes (binomial test on the discordant pairs)."""
+    """Two-sided exact McNemar p-value on paired outcomes (statsmodels: a binomial test on the discordant pairs)."""
     if len(base_correct) != len(tuned_correct):
         raise ValueError("paired outcomes must have the same length")
     b = sum(x and not y for x, y in zip(base_correct, tuned_correct))
     c = sum(y and not x for x, y in zip(base_correct, tuned_correct))
-    n = b + c
-    if n == 0:
+    if b + c == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n
-    return min(1.0, 2 * tail)
+    return float(mcnemar([[0, b], [c, 0]], exact=True).pvalue)
 
 
 def per_question(rows: list[dict], key: str = "correct") -> list[float]:
@@ -69,25 +70,13 @@ def compare(base: list[dict], tuned: list[dict]) -> dict:
             "mcnemar_p": mcnemar_exact([x > 0.5 for x in b], [x > 0.5 for x in t])}  # fmt: skip
 
 
-def asked_token_length(meta: dict) -> int | None:
-    """Length of the token holding the asked position (position questions)."""
-    if meta["task"] != "position":
-        return None
-    end = 0
-    for piece in meta["token_split"]:
-        end += len(piece)
-        if meta["position"] <= end:
-            return len(piece)
-    return None
-
-
 BREAKDOWNS = {
     "word_length": lambda m: m["length"],
     "position": lambda m: m["position_category"],
     "true_count": lambda m: None,  # filled from the expected answer (count questions)
     "repeated_letters": lambda m: "yes" if len(set(m["word"])) < len(m["word"]) else "no",
     "tokens_per_word": lambda m: m["n_tokens"],
-    "asked_token_length": asked_token_length,
+    "asked_token_length": lambda m: position.asked_piece_length(m) if m["task"] == "position" else None,
 }
 
 

@@ -12,7 +12,7 @@ from peft import LoraConfig
 from transformers import EarlyStoppingCallback, TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
-from strawberry.answer_modes import reply_limit
+from strawberry.answer_modes import mode_generation
 from strawberry.asking import ask
 from strawberry.precision import autocast
 from strawberry.profiles import Profile
@@ -138,7 +138,7 @@ class ValAccuracyTrainer(SFTTrainer):
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
         # generate() bypasses the autocast that accelerate wraps around forward, so it gets its own
         with autocast(self.precision):
-            generation = reply_limit(self.processing_class, self.val_questions, self.generation, self.val_mode)
+            generation = mode_generation(self.processing_class, self.val_questions, self.generation, self.val_mode)
             rows = ask(self.model, self.processing_class, self.val_questions, self.val_shots, self.template_kwargs,
                        generation, self.gen_batch_size, self.args.seed, desc="val questions",
                        mode=self.val_mode)  # fmt: skip

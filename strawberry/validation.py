@@ -12,7 +12,7 @@ from tokenizers import Tokenizer
 from strawberry.jsonl import iter_jsonl
 from strawberry.records import schema_error
 from strawberry.splitting import family
-from strawberry.tasks import EVAL_TASKS, count, expected_output
+from strawberry.tasks import EVAL_TASKS, count, expected_output, record_problem
 from strawberry.tasks.common import letter_multiset
 from strawberry.tokenizer import split_at
 
@@ -48,15 +48,12 @@ def check_record(
     meta = record["meta"]
     if meta["task"] not in allowed_tasks:
         return f"task {meta['task']!r} does not belong in this file (expected {', '.join(allowed_tasks)})"
-    if meta["task"] == "spelling" and meta["separator"] not in joiners:
-        return f"unknown separator {meta['separator']!r}"
-    if meta["task"] == "position" and meta["position"] > len(meta["word"]):
-        return f"position {meta['position']} is past the end of {meta['word']!r}"
+    problem = record_problem(meta, joiners)
+    if problem:
+        return problem
     expected = expected_output(meta, joiners)
     if record["output"] != expected:
         return f"wrong answer: output {record['output']!r}, but meta says {expected!r} ({meta['template_id']})"
-    if meta["task"] == "position" and meta["letter"] != meta["word"][meta["position"] - 1]:
-        return f"meta.letter {meta['letter']!r} is not letter {meta['position']} of {meta['word']!r}"
     if f"'{meta['word']}'" not in record["instruction"]:
         return f"instruction does not quote the word '{meta['word']}'"
     return None
@@ -203,11 +200,7 @@ def _check_letter_shortcut(path: Path, rows: list[dict], margin: float, report: 
         return
     rule, even = count.letter_shortcut(rows)
     if rule > even + margin:
-        def telling(item: tuple) -> float:  # the share of a letter's questions in its most frequent class
-            return item[1].most_common(1)[0][1] / sum(item[1].values())
-
-        worst = sorted(count.classes_by_letter(rows).items(), key=telling, reverse=True)[:3]
-        detail = "; ".join(f"'{letter}': {dict(sorted(c.items()))}" for letter, c in worst)
+        detail = "; ".join(f"'{letter}': {dict(sorted(c.items()))}" for letter, c in count.most_telling_letters(rows))
         report.errors.append(f"{path}: the asked letter predicts the true count: letter -> most frequent count scores "
                              f"{rule:.3f} on the count questions, {even:.3f} if each letter's were spread evenly "
                              f"(allowed: +{margin}); most telling letters: {detail} "

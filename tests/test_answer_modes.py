@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from strawberry.answer_modes import in_mode, mode_templates, read_reply, reply_limit, reply_limits, worked_reply
+from strawberry.answer_modes import (
+    in_mode,
+    mode_generation,
+    mode_templates,
+    read_reply,
+    worked_reply,
+    worked_reply_limits,
+)
 from strawberry.generation import eval_records
 from strawberry.tasks import ParsedAnswer
 from strawberry.templates import load_templates
@@ -68,11 +75,11 @@ def test_worked_reply_limit_fits_every_questions_reply(questions, qwen3_tokenize
 
     rows, by_mode = questions
     asked, _ = in_mode(rows, [], "worked", by_mode)
-    limit = reply_limit(load_hf_tokenizer(QWEN3), asked, {"max_new_tokens": 4}, "worked")["max_new_tokens"]
+    limit = mode_generation(load_hf_tokenizer(QWEN3), asked, {"max_new_tokens": 4}, "worked")["max_new_tokens"]
     longest = max(len(qwen3_tokenizer.encode(worked_reply(q), add_special_tokens=False).ids) for q in asked)
     # every question's own worked reply fits, with room for a misspelling half again as long, and no more than that
     assert longest * 3 // 2 <= limit <= longest * 2 and longest > 25
-    assert reply_limit(None, asked, {"max_new_tokens": 4}, "direct") == {"max_new_tokens": 4}
+    assert mode_generation(None, asked, {"max_new_tokens": 4}, "direct") == {"max_new_tokens": 4}
 
 
 def test_worked_questions_are_asked_and_read_by_a_real_model(questions):
@@ -90,10 +97,10 @@ def test_worked_questions_are_asked_and_read_by_a_real_model(questions):
     kwargs = chat_template_kwargs(tokenizer, profile.chat_template_kwargs)
     shots = [{"position": [rows[0]], "count": [next(r for r in rows if r["meta"]["task"] == "count")]}]
     asked, draws = in_mode(rows[5:], shots, "worked", by_mode)
-    generation = reply_limit(tokenizer, asked, profile.generation, "worked")
+    generation = mode_generation(tokenizer, asked, profile.generation, "worked")
     replies = ask(model, tokenizer, asked, draws, kwargs, generation, 8, 0, "worked test", mode="worked")
     assert len(replies) == len(asked) and {r["mode"] for r in replies} == {"worked"}
-    own_limits = reply_limits(tokenizer, asked, "worked")
+    own_limits = worked_reply_limits(tokenizer, asked, "worked")
     assert min(own_limits) < max(own_limits) == generation["max_new_tokens"]
     for r, own in zip(replies, own_limits):  # each reply stopped at its own limit (random weights never answer)
         assert len(tokenizer(r["reply"], add_special_tokens=False)["input_ids"]) <= own

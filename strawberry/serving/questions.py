@@ -5,7 +5,7 @@ from functools import cache
 from pathlib import Path
 
 from strawberry.tasks import expected_output, parse_answer
-from strawberry.tasks.common import ordinal
+from strawberry.tasks.common import template_values
 from strawberry.templates import load_separators, load_templates
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "data" / "templates"
@@ -32,12 +32,9 @@ def question(task: str, word: str, position: int | None = None, letter: str | No
         separator = _separators()[SPELLING_SEPARATOR]
         instruction = template.render(word=word, separator_hint=separator.hint)
         meta |= {"separator": SPELLING_SEPARATOR, "direction": "forward"}
-    elif task == "position":
-        instruction = template.render(word=word, ordinal=ordinal(position), n=position)
-        meta["position"] = position
     else:
-        instruction = template.render(word=word, letter=letter)
-        meta["letter"] = letter
+        meta |= {"position": position} if task == "position" else {"letter": letter}
+        instruction = template.render(**template_values(meta))
     joiners = {name: s.joiner for name, s in _separators().items()}
     return {"instruction": instruction, "input": "", "output": expected_output(meta, joiners), "meta": meta}
 

@@ -6,7 +6,8 @@ from collections import Counter
 import numpy as np
 
 from strawberry.study.gate import spelled_right
-from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, subset
+from strawberry.study.statistics import accuracy_of, subset
+from strawberry.tasks import DECIDING_HARD_ONLY
 
 SHARE_BINS = {"none": (0.0, 0.0), "part": (1e-9, 1 - 1e-9), "all": (1.0, 1.0)}  # covered share of a word's pieces
 

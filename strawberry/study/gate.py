@@ -8,8 +8,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, cluster_bootstrap, subset
-from strawberry.tasks import shortcuts, strategies
+from strawberry.study.statistics import accuracy_of, cluster_bootstrap, subset
+from strawberry.tasks import DECIDING_HARD_ONLY, shortcut_level
 
 GATE_DIFF, GATE_P = 0.10, 0.01
 GATE_QUESTIONS = 400  # questions per deciding measure a run needs to count for the gate; fewer: a screening look
@@ -123,8 +123,7 @@ def shortcut_levels(export: dict, val: list[dict]) -> dict[str, float]:
         questions = [{"meta": {**asked, "task": task, "word": word}, "output": expected}
                      for asked, word, expected, keep in zip(cols["asked"], cols["word"], cols["expected"], mask)
                      if keep]  # fmt: skip
-        rules = strategies(task, questions) | shortcuts(task, [q for q in val if q["meta"]["task"] == task], questions)
-        levels[task] = max(rules.values())
+        levels[task] = shortcut_level(task, [q for q in val if q["meta"]["task"] == task], questions)["accuracy"]
     return levels
 
 

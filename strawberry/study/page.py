@@ -38,7 +38,8 @@ from strawberry.study.reading import (
     side,
     verdict,
 )
-from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, holm, mean_sd, p_text
+from strawberry.study.statistics import accuracy_of, holm, mean_sd, p_text
+from strawberry.tasks import DECIDING_HARD_ONLY
 
 
 def fmt(value: float | None) -> str:

@@ -10,19 +10,11 @@ one-letter piece, or absent (true count 0) puts the question in neither group.""
 
 import numpy as np
 
-from strawberry.study.statistics import DECIDING_HARD_ONLY, seed_level, subset
+from strawberry.study.statistics import seed_level, subset
+from strawberry.tasks import DECIDING_HARD_ONLY
+from strawberry.tasks.position import piece_at
 
 COVERED, UNCOVERED = "covered", "uncovered"
-
-
-def piece_at(pieces: list[str], position: int) -> str:
-    """The piece holding the word's `position`-th letter (1-based)."""
-    end = 0
-    for piece in pieces:
-        end += len(piece)
-        if position <= end:
-            return piece
-    raise ValueError(f"position {position} is past the end of {''.join(pieces)!r}")
 
 
 def position_group(pieces: list[str], position: int, covered: set[str]) -> str | None:

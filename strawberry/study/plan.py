@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from strawberry.arms import ADDED_PARTS, TRAIN_FILES
 from strawberry.study.resolved import flatten, resolved_settings, stage_sizes, with_overrides
 
 STEP_S, STEP_TOKENS = 0.710, 317  # Unsloth 4-bit, batch 8 (docs/cloud.md)
@@ -59,9 +60,6 @@ def generation_seconds(replies: int, reply_tokens: float, batch: int) -> float:
 
 
 def cell_cost(name: str, flat: dict, questions: int, reply_tokens: float, tokenizer) -> CellCost:
-    # the arm registry of the train stage, not a copy of it (it lives in stages/train.py)
-    from stages.train import ADDED_PARTS, TRAIN_FILES
-
     train = stage_sizes(flat, "train")
     evaluate = stage_sizes(flat, "evaluate")
     resolved = resolved_settings(flat)

@@ -11,7 +11,8 @@ from collections import defaultdict
 import numpy as np
 
 from strawberry.study.gate import BASE_SETTING, SHORTCUT_CEILING, TUNED_SETTING, measure
-from strawberry.study.statistics import DECIDING_HARD_ONLY, accuracy_of, cluster_bootstrap, holm, seed_level
+from strawberry.study.statistics import accuracy_of, cluster_bootstrap, holm, seed_level
+from strawberry.tasks import DECIDING_HARD_ONLY
 
 V3_ARMS = {"A": "worked_control", "B": "worked_spelling", "C": "worked_format", "D": "spelling_replay"}
 

@@ -15,11 +15,6 @@ from statsmodels.stats.power import TTestIndPower, TTestPower
 
 BOOTSTRAP = 5000  # bootstrap resamples for intervals and p-values
 POWER = 0.8  # the minimum detectable effect is the difference a test finds with this probability
-# The measure that decides, per task (value: hard questions only), one that no constant answer passes: position ->
-# the hard questions (the letter asked for is neither the word's first nor its last); count -> all count questions,
-# balanced over the true count 0/1/2/3+, so every constant answer scores the same 1/4. Count's hard subset (true count
-# 2+) is not constant-proof: always answering "2" scores 0.5 there, and tuned models do shift from "1" to "2".
-DECIDING_HARD_ONLY = {"position": True, "count": False}
 
 
 def subset(cols: dict[str, list], task: str, hard_only: bool) -> np.ndarray:

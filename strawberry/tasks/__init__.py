@@ -5,19 +5,24 @@ Question tasks (evaluated): position, count, length. Training tasks: spelling, i
 evaluation reach a task's rules only through this package; the functions below dispatch on the task's name.
 """
 
+import re
 from types import ModuleType
 
 from strawberry.tasks import count, indexed, length, position, spelling
-from strawberry.tasks.common import ParsedAnswer, worked_reply
+from strawberry.tasks.common import ParsedAnswer, template_values, worked_lines
 from strawberry.templates import EVAL_TASKS  # the question tasks, as the template files declare them
 
 TASKS: dict[str, ModuleType] = {"position": position, "count": count, "length": length, "spelling": spelling,
                                 "indexed": indexed}  # fmt: skip
 HEADLINE_TASKS = ("position", "count")  # length is a side task: in the details, not the headline
 CLASSES = {"position": position.CATEGORIES, "count": count.CLASSES}  # the strata a task is sampled and reported by
+# The measure a study decides by, per headline task: hard questions only (position) or all of them (count); each is
+# one that no constant answer passes (the task modules say why)
+DECIDING_HARD_ONLY = {task: TASKS[task].DECIDES_ON_HARD for task in HEADLINE_TASKS}
 
-__all__ = ["CLASSES", "EVAL_TASKS", "HEADLINE_TASKS", "TASKS", "ParsedAnswer", "expected_output", "is_hard",
-           "parse_answer", "question_class", "shortcuts", "strategies"]  # fmt: skip
+__all__ = ["CLASSES", "DECIDING_HARD_ONLY", "EVAL_TASKS", "HEADLINE_TASKS", "TASKS", "ParsedAnswer", "confusion",
+           "expected_output", "guess_task", "is_hard", "parse_answer", "question_class", "record_problem",
+           "shortcut_level", "shortcuts", "strategies", "template_values"]  # fmt: skip
 
 
 def _task(name: str) -> ModuleType:
@@ -30,7 +35,14 @@ def expected_output(meta: dict, joiners: dict[str, str]) -> str:
     """The one correct output for a record, from its meta alone; `joiners` maps separator name -> joining string.
     A question answered in the worked mode (meta.answer_mode) has the whole worked reply as its output."""
     answer = _task(meta["task"]).expected(meta, joiners)
-    return worked_reply(meta, answer) if meta.get("answer_mode") == "worked" else answer
+    return worked_lines(meta, answer) if meta.get("answer_mode") == "worked" else answer
+
+
+def record_problem(meta: dict, joiners: dict[str, str]) -> str | None:
+    """What a record's meta says wrong of itself by its task's rules (a position past the word's end, an unknown
+    separator), checked before its answer is derived; None when nothing."""
+    module = _task(meta["task"])
+    return module.problem(meta, joiners) if hasattr(module, "problem") else None
 
 
 def parse_answer(task: str, reply: str) -> ParsedAnswer:
@@ -66,3 +78,25 @@ def strategies(task: str, questions: list[dict]) -> dict[str, float]:
     """Accuracy of the task's constant strategies on these questions (a model could follow them without knowing
     any letter)."""
     return _task(task).strategies(questions) if questions else {}
+
+
+def shortcut_level(task: str, fit_on: list[dict], questions: list[dict]) -> dict:
+    """What a model scores on these questions without reading the word: every constant strategy and letter-only rule
+    (fitted on `fit_on`, the task's val questions), and the best of them (name, accuracy), the shortcut level."""
+    scores = strategies(task, questions) | shortcuts(task, fit_on, questions)
+    best = max(scores, key=scores.get)
+    return {"strategies": scores, "best": best, "accuracy": scores[best]}
+
+
+def confusion(task: str, rows: list[dict]) -> dict | None:
+    """The task's table of true against answered class (count), or None for a task without one."""
+    module = _task(task)
+    return module.confusion(rows) if hasattr(module, "confusion") else None
+
+
+def guess_task(question: str) -> str:
+    """Which question task a free-text question asks (scripts.ask reads its answer by that task's parser)."""
+    q = question.lower()
+    if re.search(r"how many letters|how long|length", q):
+        return "length"
+    return "count" if re.search(r"how many|how often|count", q) else "position"

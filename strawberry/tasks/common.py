@@ -75,9 +75,17 @@ def equal_quota(available: dict, n: int) -> dict:
     return quota
 
 
-def worked_reply(meta: dict, answer: str) -> str:
-    """A reply in the worked answer mode: "1: a" per letter of the word (a count question's letter marked at each
-    hit with its running count, "2: d (1)"), then one marked line "Answer: <answer>"."""
+def template_values(meta: dict) -> dict:
+    """The values a question template is rendered with, from a record's meta: the word, the letter asked, the position
+    asked as a number (n) and as an ordinal ("3rd")."""
+    position = meta.get("position")
+    return {"word": meta["word"], "letter": meta.get("letter"), "n": position,
+            "ordinal": ordinal(position) if position else None}  # fmt: skip
+
+
+def worked_lines(meta: dict, answer: str) -> str:
+    """The text of a reply in the worked answer mode: "1: a" per letter of the word (a count question's letter marked
+    at each hit with its running count, "2: d (1)"), then one marked line "Answer: <answer>"."""
     asked = meta.get("letter") if meta["task"] == "count" else None
     hits, lines = 0, []
     for i, letter in enumerate(meta["word"], start=1):

@@ -43,6 +43,11 @@ def is_hard(meta: dict, expected: str) -> bool:
     return int(expected) >= 2
 
 
+# The measure that decides a study: all count questions, balanced over the true count 0/1/2/3+, so every constant
+# answer scores the same 1/4. The hard subset (true count 2+) is not used: always 2 would pass half of it.
+DECIDES_ON_HARD = False
+
+
 def strategies(questions: list[dict]) -> dict[str, float]:
     """Always 1, always 0, always the majority answer."""
     n = len(questions)
@@ -95,13 +100,19 @@ class LetterChooser:
         return {"letter": letter}
 
 
+def by_letter(questions: list[dict], key=lambda q: q["output"]) -> dict[str, Counter]:
+    """The tally the letter shortcut is read from: asked letter (lower-case) -> Counter of key(question) over its
+    questions (default: the true count; count_class for the classes)."""
+    tally: dict[str, Counter] = {}
+    for q in questions:
+        tally.setdefault(q["meta"]["letter"].lower(), Counter())[key(q)] += 1
+    return dict(sorted(tally.items()))
+
+
 def letter_rule(fit_on: list[dict]) -> dict[str, str]:
     """The shortcut a model could learn without reading the word: asked letter -> its most frequent true count
     in `fit_on` (val), with "" -> the most frequent count overall for letters never seen there."""
-    by_letter: dict[str, Counter] = {}
-    for q in fit_on:
-        by_letter.setdefault(q["meta"]["letter"].lower(), Counter())[q["output"]] += 1
-    rule = {letter: counts.most_common(1)[0][0] for letter, counts in sorted(by_letter.items())}
+    rule = {letter: counts.most_common(1)[0][0] for letter, counts in by_letter(fit_on).items()}
     overall = Counter(q["output"] for q in fit_on).most_common(1)
     return rule | {"": overall[0][0] if overall else "1"}
 
@@ -115,20 +126,23 @@ def shortcuts(fit_on: list[dict], questions: list[dict]) -> dict[str, float]:
 
 def classes_by_letter(questions: list[dict]) -> dict[str, Counter]:
     """Asked letter -> how many of its questions fall in each true-count class."""
-    by_letter: dict[str, Counter] = {}
-    for q in questions:
-        by_letter.setdefault(q["meta"]["letter"].lower(), Counter())[count_class(q["output"])] += 1
-    return by_letter
+    return by_letter(questions, key=lambda q: count_class(q["output"]))
 
 
 def letter_shortcut(questions: list[dict]) -> tuple[float, float]:
     """In-sample accuracy of the asked letter -> most frequent count rule on these questions, and what it would be
     with every letter's questions spread evenly over the classes (ceil(n/4) right per letter)."""
-    by_letter = classes_by_letter(questions)
-    n = sum(sum(c.values()) for c in by_letter.values())
-    best = sum(c.most_common(1)[0][1] for c in by_letter.values())
-    even = sum(-(-sum(c.values()) // len(CLASSES)) for c in by_letter.values())
+    tally = classes_by_letter(questions)
+    n = sum(sum(c.values()) for c in tally.values())
+    best = sum(c.most_common(1)[0][1] for c in tally.values())
+    even = sum(-(-sum(c.values()) // len(CLASSES)) for c in tally.values())
     return best / n, even / n
+
+
+def most_telling_letters(questions: list[dict], k: int = 3) -> list[tuple[str, Counter]]:
+    """The k asked letters whose questions fall most often in one true-count class (the letter shortcut's worst)."""
+    return sorted(classes_by_letter(questions).items(), key=lambda item: item[1].most_common(1)[0][1]
+                  / sum(item[1].values()), reverse=True)[:k]  # fmt: skip
 
 
 def can_take(word: str, n_count: int, letters: str | None = None) -> bool:

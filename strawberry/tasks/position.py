@@ -52,6 +52,33 @@ def is_hard(meta: dict, expected: str) -> bool:
     return expected.lower() not in (word[0], word[-1])
 
 
+DECIDES_ON_HARD = True  # a study decides on the hard questions: no constant position gets them
+
+
+def problem(meta: dict, joiners: dict[str, str]) -> str | None:
+    """What a position record's meta says wrong of itself, or None."""
+    if meta["position"] > len(meta["word"]):
+        return f"position {meta['position']} is past the end of {meta['word']!r}"
+    if meta["letter"] != meta["word"][meta["position"] - 1]:
+        return f"meta.letter {meta['letter']!r} is not letter {meta['position']} of {meta['word']!r}"
+    return None
+
+
+def piece_at(pieces: list[str], position: int) -> str:
+    """The piece (token) of a word holding its `position`-th letter (1-based); pieces join to the word."""
+    end = 0
+    for piece in pieces:
+        end += len(piece)
+        if position <= end:
+            return piece
+    raise ValueError(f"position {position} is past the end of {''.join(pieces)!r}")
+
+
+def asked_piece_length(meta: dict) -> int:
+    """The letter length of the token holding the asked position (CharBench's covariate)."""
+    return len(piece_at(meta["token_split"], meta["position"]))
+
+
 def strategies(questions: list[dict]) -> dict[str, float]:
     """Always the first letter, always the last letter, a random letter of the word."""
     n = len(questions)

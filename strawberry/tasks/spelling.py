@@ -17,6 +17,11 @@ def expected(meta: dict, joiners: dict[str, str]) -> str:
     return joiners[meta["separator"]].join(letters)
 
 
+def problem(meta: dict, joiners: dict[str, str]) -> str | None:
+    """What a spelling record's meta says wrong of itself, or None."""
+    return None if meta["separator"] in joiners else f"unknown separator {meta['separator']!r}"
+
+
 def parse(reply: str) -> ParsedAnswer:
     """The letters of a spelled reply, in order ("s-t-r-a-w" -> "straw"; served, never evaluated): strict only when
     each piece between separators is a single letter."""

@@ -12,7 +12,7 @@ questions/s and tokens/s (reply tokens as generated, padding excluded) per row, 
 import sys
 import time
 
-from strawberry.answer_modes import in_mode, load_mode_templates, read_reply, reply_limit
+from strawberry.answer_modes import in_mode, load_mode_templates, mode_generation, read_reply
 from strawberry.asking import ask, shot_draws
 from strawberry.inference import generate_replies
 from strawberry.jsonl import read_jsonl
@@ -51,7 +51,7 @@ def main() -> None:
 
     def asked_in(mode: str):
         asked, mode_draws = in_mode(questions, draws, mode, by_mode)
-        return asked, mode_draws[0], reply_limit(tokenizer, asked, generation, mode)
+        return asked, mode_draws[0], mode_generation(tokenizer, asked, generation, mode)
 
     def by_ask(mode: str):
         asked, shots, limit = asked_in(mode)
