@@ -7,6 +7,7 @@ from strawberry.generation import (
     control_pool,
     coverage_records,
     eval_records,
+    piece_coverage,
     positive_control_records,
     worked_control_records,
 )
@@ -25,6 +26,8 @@ WORKED_OUT = "data/generated/worked_control.jsonl"
 COVERAGE_OUT = "data/generated/coverage.jsonl"  # spelling of the pieces of half the eval words (study v3, arm B/D)
 COVERAGE_CONTROL_OUT = "data/generated/coverage_control.jsonl"  # its format control, line by line (arm C)
 COVERAGE_WORDS_OUT = "data/generated/coverage_words.json"  # which eval words had their pieces spelled
+PIECE_SPELLING_OUT = "data/generated/piece_spelling.jsonl"  # study v4: numbered spelling of the covered pieces
+PIECE_COVERAGE_OUT = "data/generated/piece_coverage.json"  # study v4: the covered and uncovered pieces
 
 
 def main() -> None:
@@ -71,6 +74,14 @@ def main() -> None:
     coverage_control = tasks.spelling.format_control_records(coverage, joiners, random.Random(params["seed"] + 6))
     log.info("coverage: %d spelling records of %d pieces of %d of the %d eval words (never a whole word)",
              len(coverage), len({r["meta"]["word"] for r in coverage}), len(covered), len(words))  # fmt: skip
+    halves, covered_pieces = piece_coverage(words, params["piece_share"], random.Random(params["seed"] + 7))
+    piece_spelling = tasks.numbered.records(covered_pieces, templates["numbered"], params["piece_forms"],
+                                            random.Random(params["seed"] + 8))  # fmt: skip
+    log.info("piece coverage (study v4): %d of the eval words' %d distinct pieces covered, %d numbered spelling "
+             "records", len(halves["covered"]), len(halves["covered"]) + len(halves["uncovered"]),
+             len(piece_spelling))  # fmt: skip
+    write_jsonl(PIECE_SPELLING_OUT, piece_spelling)
+    write_json(PIECE_COVERAGE_OUT, halves)
     write_jsonl(COVERAGE_OUT, coverage)
     write_jsonl(COVERAGE_CONTROL_OUT, coverage_control)
     write_json(COVERAGE_WORDS_OUT, {"covered": covered, "pieces": sorted({r["meta"]["word"] for r in coverage})})

@@ -41,6 +41,8 @@ def main() -> None:
         # study v3's added parts (train.arm worked_spelling / worked_format add one pass over them)
         "train_coverage": read_jsonl("data/generated/coverage.jsonl"),  # pieces of half the eval words
         "train_coverage_control": read_jsonl("data/generated/coverage_control.jsonl"),  # its format control
+        # study v4's piece spelling (train.arm worked_piece_spelling adds one pass; piece_spelling is it alone)
+        "train_piece_spelling": read_jsonl("data/generated/piece_spelling.jsonl"),
         **split_by_family(read_jsonl("data/generated/eval.jsonl"), params["val_fraction"],
                           all_params["generate"]["family_prefix"],
                           random.Random(params["seed"] + 2)),  # its own stream: the spelling order never moves it

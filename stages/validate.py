@@ -1,5 +1,6 @@
 """Stage validate: check every generated record; fail the pipeline naming file, line and reason."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from strawberry.validation import (
     validate_control_arm,
     validate_coverage,
     validate_mirror,
+    validate_piece_spelling,
 )
 
 REPORT_OUT = "metrics/validation.json"
@@ -24,12 +26,13 @@ def main() -> None:
     log = get_logger("validate")
     all_params = load_params()
     shown = all_params["validate"]["errors_shown"]
+    tokenizer = load_fast_tokenizer(all_params["tokenizer"])
     joiners = {name: s.joiner for name, s in load_separators("data/templates").items()}
     report = validate(
         Path("data/generated/spelling.jsonl"),
         Path("data/generated/eval.jsonl"),
         read_jsonl("data/tokens/english_tokens.jsonl"),
-        load_fast_tokenizer(all_params["tokenizer"]),
+        tokenizer,
         joiners,
         all_params["generate"]["count_weights"],  # the balance generate was asked for
         all_params["validate"]["letter_shortcut_margin"],
@@ -46,6 +49,9 @@ def main() -> None:
     english = {t["text"] for t in read_jsonl("data/tokens/english_tokens.jsonl")}
     validate_coverage(coverage, Path("data/generated/eval.jsonl"), english, joiners, report)
     validate_mirror(coverage, Path("data/generated/coverage_control.jsonl"), joiners, report, control_problem)
+    halves = json.loads(Path("data/generated/piece_coverage.json").read_text())
+    validate_piece_spelling(Path("data/generated/piece_spelling.jsonl"), Path("data/generated/eval.jsonl"), halves,
+                            tokenizer, joiners, report)  # fmt: skip
     write_json(REPORT_OUT, report.as_json(shown))
     if report.errors:
         for error in report.errors[:shown]:

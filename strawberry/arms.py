@@ -15,4 +15,8 @@ ADDED_PARTS = {
     "worked_format": ("worked_control", ["data/splits/train_coverage_control.jsonl"]),  # its format control
     # arm D: no worked part; the coverage set and the base model's own replies (stage replay) in one pass
     "spelling_replay": (None, ["data/splits/train_coverage.jsonl", "data/replay/replay.jsonl"]),
+    # study v4 (docs/study-v4-plan.md): S, the worked Q&A plus one pass over the covered pieces' numbered spellings;
+    # P, those spellings alone (no replay)
+    "worked_piece_spelling": ("worked_control", ["data/splits/train_piece_spelling.jsonl"]),
+    "piece_spelling": (None, ["data/splits/train_piece_spelling.jsonl"]),
 }

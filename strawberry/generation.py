@@ -76,6 +76,22 @@ def coverage_records(words: list[dict], tokens: list[dict], share: float, forms:
     return spelling.records(chosen, templates, separators, forms, weights, rng), covered
 
 
+def piece_coverage(words: list[dict], share: float, rng: random.Random) -> tuple[dict, list[dict]]:
+    """Study v4's coverage by piece: the distinct pieces of 2+ letters of the eval words as the questions quote them
+    (token_split, compared lower-case), a random `share` of them covered, the rest uncovered. Returns both lists and
+    every covered piece as it stands in a word ({"text", "token_id"}: the spelling records quote it so), one per
+    distinct text."""
+    found: dict[str, int] = {}
+    for w in words:
+        for text, token_id in zip(w["token_split"], w["token_ids"]):
+            if len(text) > 1:
+                found.setdefault(text, token_id)
+    keys = sorted({text.lower() for text in found})
+    covered = set(rng.sample(keys, round(len(keys) * share)))
+    pieces = [{"text": t, "token_id": i} for t, i in sorted(found.items()) if t.lower() in covered]
+    return {"covered": sorted(covered), "uncovered": sorted(set(keys) - covered)}, pieces
+
+
 def eval_records(
     words: list[dict],
     templates: dict[str, list[Template]],

@@ -13,6 +13,7 @@ from strawberry.records import TEMPLATE_FILE_SCHEMA, schema_error, validator
 TASK_VARIABLES: dict[str, frozenset[str]] = {
     "spelling": frozenset({"word", "separator_hint"}),
     "indexed": frozenset({"word"}),
+    "numbered": frozenset({"word"}),
     "position": frozenset({"word", "ordinal", "n"}),
     "count": frozenset({"word", "letter"}),
     "length": frozenset({"word"}),

@@ -103,7 +103,14 @@ def _split(word: str, enc, start: int) -> WordSplit:
     return WordSplit(word, pieces, enc.ids[first:last])
 
 
+def tokens_at(tokenizer: Tokenizer, texts: list[str], spans: list[tuple[int, int]]) -> list[list[tuple[int, str]]]:
+    """The tokens (id, the span's text they cover) overlapping each (start, end) character span of each text, in one
+    batch call."""
+    encodings = tokenizer.encode_batch(texts, add_special_tokens=False)
+    return [[(i, text[max(s, start):min(e, end)]) for i, (s, e) in zip(enc.ids, enc.offsets) if s < end and e > start]
+            for text, enc, (start, end) in zip(texts, encodings, spans)]  # fmt: skip
+
+
 def split_at(tokenizer: Tokenizer, texts: list[str], spans: list[tuple[int, int]]) -> list[int]:
     """Number of tokens overlapping each (start, end) character span of each text, one batch call."""
-    encodings = tokenizer.encode_batch(texts, add_special_tokens=False)
-    return [sum(1 for s, e in enc.offsets if s < end and e > start) for enc, (start, end) in zip(encodings, spans)]
+    return [len(tokens) for tokens in tokens_at(tokenizer, texts, spans)]

@@ -14,7 +14,7 @@ from strawberry.records import schema_error
 from strawberry.splitting import family
 from strawberry.tasks import EVAL_TASKS, count, expected_output, record_problem
 from strawberry.tasks.common import letter_multiset
-from strawberry.tokenizer import split_at
+from strawberry.tokenizer import split_at, tokens_at
 
 
 @dataclass
@@ -142,6 +142,50 @@ def validate_coverage(path: Path, eval_path: Path, english: set[str], joiners: d
             report.fail(path, line, found)
 
 
+def quoted_span(record: dict) -> tuple[int, int]:
+    """Where the record's word stands inside the quotes of its instruction (characters)."""
+    start = record["instruction"].index(f"'{record['meta']['word']}'") + 1
+    return start, start + len(record["meta"]["word"])
+
+
+def validate_piece_spelling(path: Path, eval_path: Path, coverage: dict, tokenizer: Tokenizer,
+                            joiners: dict[str, str], report: Report) -> None:  # fmt: skip
+    """Study v4's piece spelling: numbered spellings (right outputs) of covered pieces only, never a val/test word
+    whole, each piece the very token the questions show (the quoted piece tokenizes to the id it has inside the
+    questions' words)."""
+    questions = [r for _, r in iter_jsonl(eval_path)]
+    eval_words = {r["meta"]["word"].lower() for r in questions}
+    in_questions: dict[str, set[int]] = {}  # piece text -> its token id(s) inside the questions' quoted words
+    for tokens in tokens_at(tokenizer, [r["instruction"] for r in questions], [quoted_span(r) for r in questions]):
+        for token_id, text in tokens:
+            in_questions.setdefault(text, set()).add(token_id)
+    covered = set(coverage["covered"])
+    rows = list(iter_jsonl(path))
+    report.records[str(path)] = len(rows)
+    checked = [(line, record, check_record(record, error, joiners, ("numbered",)))
+               for (line, record), error in zip(rows, schema_errors([r for _, r in rows]))]  # fmt: skip
+    spans = tokens_at(tokenizer, [r["instruction"] for _, r, found in checked if not found],
+                      [quoted_span(r) for _, r, found in checked if not found])  # fmt: skip
+    spans_of = iter(spans)
+    for line, record, found in checked:
+        piece = record["meta"]["word"]
+        if not found:
+            ids = [token_id for token_id, _ in next(spans_of)]
+            if piece.lower() in eval_words:
+                found = f"piece spelling spells the val/test word {piece!r} whole: only its pieces may be spelled"
+            elif piece not in in_questions:
+                found = f"{piece!r} is no piece of a val/test word as the questions quote it"
+            elif piece.lower() not in covered:
+                found = f"{piece!r} is an uncovered piece (data/generated/piece_coverage.json): never to be spelled"
+            elif len(ids) != 1 or ids[0] not in in_questions[piece]:
+                found = (f"the quoted piece {piece!r} tokenizes as {ids} here but as {sorted(in_questions[piece])} "
+                         "inside the questions: it is not the token the questions show")  # fmt: skip
+            elif record["meta"]["token_ids"] != ids:
+                found = f"meta.token_ids {record['meta']['token_ids']} but the quoted piece is token {ids}"
+        if found:
+            report.fail(path, line, found)
+
+
 def validate(
     spelling_path: Path,
     eval_path: Path,
@@ -209,11 +253,7 @@ def _check_letter_shortcut(path: Path, rows: list[dict], margin: float, report: 
 
 def _check_eval_words(path: Path, rows: list, spelled_lower: set[str], tokenizer: Tokenizer, report: Report) -> None:
     """Eval words never occur in training, and split into 2+ tokens in the prompt itself (one batch call)."""
-    spans = []
-    for _, record in rows:
-        start = record["instruction"].index(f"'{record['meta']['word']}'") + 1
-        spans.append((start, start + len(record["meta"]["word"])))
-    counts = split_at(tokenizer, [r["instruction"] for _, r in rows], spans)
+    counts = split_at(tokenizer, [r["instruction"] for _, r in rows], [quoted_span(r) for _, r in rows])
     for (line, record), n_tokens in zip(rows, counts):
         meta = record["meta"]
         if meta["word"].lower() in spelled_lower:

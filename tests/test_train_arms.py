@@ -26,3 +26,23 @@ def test_a_mixed_arm_is_the_worked_controls_records_plus_one_pass_over_its_added
     assert (kept["eval_steps"], kept["patience"]) == (2, 3)
     with pytest.raises(ValueError, match="train.arm='spelling_b'"):
         training_set({**cfg, "arm": "spelling_b"})
+
+
+def test_study_v4_arms_s_and_p_train_on_the_piece_spelling(tmp_path, monkeypatch):
+    """Study v4: S (worked_piece_spelling) is the worked control's records plus one pass over the numbered piece
+    spellings; P (piece_spelling) is that pass alone, max_steps then counting nothing of a worked part."""
+    from stages.train import training_set
+    from strawberry.jsonl import write_jsonl
+
+    monkeypatch.chdir(tmp_path)
+    worked = [{"instruction": f"w{i}", "output": "x"} for i in range(100)]
+    pieces = [{"instruction": f"p{i}", "output": "1: a"} for i in range(10)]
+    write_jsonl("data/splits/train_worked_control.jsonl", worked)
+    write_jsonl("data/splits/train_piece_spelling.jsonl", pieces)
+    cfg = {"arm": "worked_control", "max_steps": 5, "batch_size": 4, "grad_accum": 1, "seed": 3, "eval_steps": 5,
+           "patience": 5}  # fmt: skip
+    alone = training_set(cfg)[0]
+    s_records, s_cfg, s_files = training_set({**cfg, "arm": "worked_piece_spelling"})
+    p_records, p_cfg, p_files = training_set({**cfg, "arm": "piece_spelling"})
+    assert s_records == alone + pieces and s_cfg["max_steps"] == 5 + 3
+    assert p_records == pieces and p_cfg["max_steps"] == 3 and "data/splits/train_worked_control.jsonl" not in p_files

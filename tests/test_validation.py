@@ -205,3 +205,65 @@ def test_coverage_spells_pieces_of_half_the_words_and_never_a_whole_word(tmp_pat
     validate_coverage(path, eval_path, english, joiners, report)
     assert len(report.errors) == 1 and f"coverage.jsonl:2: coverage spells the val/test word {whole!r}" in \
         report.errors[0], report.errors  # fmt: skip
+
+
+def test_piece_spelling_covers_half_the_pieces_in_the_worked_form_and_validate_checks_its_tokens(tmp_path,
+                                                                                                 qwen3_tokenizer):
+    """Study v4: a random half of the eval words' distinct pieces is covered, each spelled in two phrasings as the
+    worked reply writes letters; validate passes it, and refuses (naming file and line) a val/test word spelled
+    whole, an uncovered piece, and a piece quoted so that it is not the token the questions show."""
+    from strawberry.generation import piece_coverage
+    from strawberry.tasks import numbered
+    from strawberry.tasks.common import letter_lines
+    from strawberry.validation import Report, validate_piece_spelling
+
+    tokens = english_tokens(qwen3_tokenizer, dictionary=set())
+    pool = eval_word_pool(qwen3_tokenizer, [*WORDS, "stinkbug"], tokens, " '{word}'")
+    templates, separators = load_templates(TEMPLATES), load_separators(TEMPLATES)
+    joiners = {name: s.joiner for name, s in separators.items()}
+    questions = eval_records(pool, templates, {"position": 2, "count": 2, "length": 1}, BALANCE, random.Random(0))
+    keys = {p.lower() for w in pool for p in w["token_split"] if len(p) > 1}
+
+    halves, pieces = piece_coverage(pool, 0.5, random.Random(0))
+    assert set(halves["covered"]) | set(halves["uncovered"]) == keys
+    assert not set(halves["covered"]) & set(halves["uncovered"]) and len(halves["covered"]) == round(len(keys) / 2)
+    records = numbered.records(pieces, templates["numbered"], 2, random.Random(0))
+    assert len(records) == 2 * len(pieces) and {r["meta"]["word"] for r in records} == set(halves["covered"])
+    for r in records:  # the worked reply's own letter lines, nothing else
+        assert r["output"].splitlines() == letter_lines(r["meta"]["word"]) and "Answer" not in r["output"]
+    by_piece = {}
+    for r in records:
+        by_piece.setdefault(r["meta"]["word"], set()).add(r["meta"]["template_id"])
+    assert all(len(forms) == 2 for forms in by_piece.values())
+
+    def errors(records: list[dict], coverage: dict = halves) -> list[str]:
+        path, eval_path = tmp_path / "piece_spelling.jsonl", tmp_path / "eval.jsonl"
+        write_jsonl(eval_path, questions)
+        write_jsonl(path, records)
+        report = Report()
+        validate_piece_spelling(path, eval_path, coverage, qwen3_tokenizer, joiners, report)
+        return report.errors
+
+    assert errors(records) == []
+
+    ids = {p: i for w in pool for p, i in zip(w["token_split"], w["token_ids"])}
+
+    def respelled(record: dict, word: str, instruction: str | None = None) -> dict:
+        meta = {**record["meta"], "word": word, "length": len(word), "token_ids": [ids.get(word, 0)]}
+        text = instruction or record["instruction"].replace(f"'{record['meta']['word']}'", f"'{word}'")
+        return {**record, "instruction": text, "output": numbered.expected(meta, {}), "meta": meta}
+
+    whole = respelled(records[1], "stinkbug")
+    assert errors([records[0], whole]) == [f"{tmp_path}/piece_spelling.jsonl:2: piece spelling spells the val/test "
+                                           "word 'stinkbug' whole: only its pieces may be spelled"]  # fmt: skip
+    uncovered = respelled(records[0], halves["uncovered"][0])
+    assert errors([uncovered])[0].endswith("is an uncovered piece (data/generated/piece_coverage.json): never to be "
+                                           "spelled")  # fmt: skip
+    # At the start of a text Qwen3 reads "'st" as "'s" + "t": quoted there, the piece 'st' of 'stinkbug' is no
+    # longer the token the questions show
+    everything = {"covered": sorted(keys), "uncovered": []}
+    first = respelled(records[0], "st", "'st': spell it one letter per line, each after its number.")
+    found = errors([first], everything)
+    assert len(found) == 1 and ":1: the quoted piece 'st' tokenizes as" in found[0] and "inside the questions" in \
+        found[0], found  # fmt: skip
+    assert errors([respelled(records[0], "st")], everything) == []  # the same piece quoted after a space: its token

@@ -1,19 +1,20 @@
 """One module per task (a question kind), after nanochat's tasks/: each holds how its records are made, its
 expected answer, how a reply is read, its question classes, its hard subset and its constant baselines.
 
-Question tasks (evaluated): position, count, length. Training tasks: spelling, indexed. Generation, validation and
-evaluation reach a task's rules only through this package; the functions below dispatch on the task's name.
+Question tasks (evaluated): position, count, length. Training tasks: spelling, indexed, numbered. Generation,
+validation and evaluation reach a task's rules only through this package; the functions below dispatch on the task's
+name.
 """
 
 import re
 from types import ModuleType
 
-from strawberry.tasks import count, indexed, length, position, spelling
+from strawberry.tasks import count, indexed, length, numbered, position, spelling
 from strawberry.tasks.common import ParsedAnswer, template_values, worked_lines
 from strawberry.templates import EVAL_TASKS  # the question tasks, as the template files declare them
 
 TASKS: dict[str, ModuleType] = {"position": position, "count": count, "length": length, "spelling": spelling,
-                                "indexed": indexed}  # fmt: skip
+                                "indexed": indexed, "numbered": numbered}  # fmt: skip
 HEADLINE_TASKS = ("position", "count")  # length is a side task: in the details, not the headline
 CLASSES = {"position": position.CATEGORIES, "count": count.CLASSES}  # the strata a task is sampled and reported by
 # The measure a study decides by, per headline task: hard questions only (position) or all of them (count); each is

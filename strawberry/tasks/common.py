@@ -87,11 +87,17 @@ def worked_lines(meta: dict, answer: str) -> str:
     """The text of a reply in the worked answer mode: "1: a" per letter of the word (a count question's letter marked
     at each hit with its running count, "2: d (1)"), then one marked line "Answer: <answer>"."""
     asked = meta.get("letter") if meta["task"] == "count" else None
+    return "\n".join(letter_lines(meta["word"], asked)) + f"\nAnswer: {answer}"
+
+
+def letter_lines(word: str, asked: str | None = None) -> list[str]:
+    """The worked form's letter lines: "1: s" per letter ("2: d (1)" at each hit of `asked`, with its running
+    count): the form the worked reply and the numbered spelling of a piece share."""
     hits, lines = 0, []
-    for i, letter in enumerate(meta["word"], start=1):
+    for i, letter in enumerate(word, start=1):
         if asked is not None and letter == asked:
             hits += 1
             lines.append(f"{i}: {letter} ({hits})")
         else:
             lines.append(f"{i}: {letter}")
-    return "\n".join(lines) + f"\nAnswer: {answer}"
+    return lines
