@@ -22,6 +22,7 @@ the same profile, at its recipe.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -31,6 +32,7 @@ from strawberry.cells import Cell, cell_index, grid_cells, grid_spec, prepare, p
 from strawberry.dvc_cli import dvc_run
 from strawberry.jsonl import write_atomic
 from strawberry.params import load_params
+from strawberry.profiles import load_profile, stage_settings
 from strawberry.study.gate import check_arms_recipe
 from strawberry.study.page import render_page
 from strawberry.study.resolved import flatten, resolved_settings, with_overrides
@@ -47,9 +49,36 @@ def study_of(grid: Path) -> tuple[str, str, Path | None]:
     return str(spec.get("name")), str((spec.get("set") or {}).get("model")), gate
 
 
+def check_groups(grid: Path, cells: list[Cell]) -> dict[str, dict[str, int]] | None:
+    """A grid with `min_group:` (study v4) needs that many test questions of each deciding measure in the covered and
+    in the uncovered group, counted on the questions its evaluation will ask (the built data): refused before any run
+    otherwise. Returns the sizes (None: the grid sets no minimum)."""
+    minimum = grid_spec(grid).get("min_group")
+    if not minimum:
+        return None
+    from strawberry.evaluation import question_sets
+    from strawberry.study.pieces import group_sizes
+    from strawberry.study.resolved import cell_params
+
+    coverage = Path("data/generated/piece_coverage.json")
+    if not coverage.is_file():
+        sys.exit(f"{grid}: min_group needs the built data ({coverage}): `dvc repro analyze` or `dvc pull` first")
+    params = cell_params(load_params(), cells[0].overrides)
+    cfg = stage_settings(params, load_profile(params), "evaluate")
+    sizes = group_sizes(question_sets({**cfg, "extra": {}, "unseen_per_task": 0})["test"],
+                        set(json.loads(coverage.read_text())["covered"]))  # fmt: skip
+    short = [f"{task} {kind}: {n}" for task, by in sizes.items() for kind, n in by.items() if n < minimum]
+    if short:
+        sys.exit(f"{grid}: fewer than min_group={minimum} test questions in a group ({'; '.join(short)}): ask more "
+                 "(evaluate.questions_per_task) or draw more eval words (generate.eval_words) before any run")
+    return sizes
+
+
 def planned_cells(grid: Path) -> list[Cell]:
-    """The grid's cells; an arms grid's only after its gate passed on the same profile, at the gate's recipe."""
+    """The grid's cells; an arms grid's only after its gate passed on the same profile, at the gate's recipe; a grid
+    with `min_group:` only when its questions fill both groups (check_groups)."""
     cells = grid_cells(grid)
+    check_groups(grid, cells)
     _, profile, gate = study_of(grid)
     if gate is not None:
         resolved = resolved_settings(with_overrides(flatten(load_params()), cells[0].overrides))
@@ -133,6 +162,10 @@ def plan(args: argparse.Namespace) -> None:
     else:
         print("context: not checked (no data/splits/test.jsonl: `dvc repro analyze` or `dvc pull` first); replies "
               "estimated at 100 tokens, questions from evaluate.questions_per_task")  # fmt: skip
+    sizes = check_groups(args.grid, cells)
+    if sizes:
+        print("groups (test questions of each deciding measure, covered / uncovered pieces): " + "; ".join(
+            f"{task} {by['covered']} / {by['uncovered']}" for task, by in sizes.items()))  # fmt: skip
     costs, total = grid_costs(cells, params, tokenizer, questions, reply_tokens)
     print(f"{'cell':<60} {'steps':>6} {'tokens/step':>11} {'val replies':>11} {'test replies':>12} {'hours':>6}")
     for c in costs:

@@ -11,7 +11,7 @@ one-letter piece, or absent (true count 0) puts the question in neither group.""
 import numpy as np
 
 from strawberry.study.statistics import seed_level, subset
-from strawberry.tasks import DECIDING_HARD_ONLY
+from strawberry.tasks import DECIDING_HARD_ONLY, is_hard
 from strawberry.tasks.position import piece_at
 
 COVERED, UNCOVERED = "covered", "uncovered"
@@ -38,6 +38,21 @@ def question_group(task: str, pieces: list[str], asked: dict, covered: set[str])
     if task == "count":
         return count_group(pieces, asked["letter"], covered)
     return None
+
+
+def group_sizes(questions: list[dict], covered: set[str]) -> dict[str, dict[str, int]]:
+    """task -> group -> how many of these (test) questions of the task's deciding measure fall in it: the page needs
+    at least a grid's `min_group` in each before any run starts."""
+    sizes = {task: {COVERED: 0, UNCOVERED: 0} for task in DECIDING_HARD_ONLY}
+    for q in questions:
+        meta = q["meta"]
+        task = meta["task"]
+        if task not in sizes or (DECIDING_HARD_ONLY[task] and not is_hard(task, meta, q["output"])):
+            continue
+        kind = question_group(task, meta["token_split"], meta, covered)
+        if kind:
+            sizes[task][kind] += 1
+    return sizes
 
 
 def groups(cols: dict, covered: set[str]) -> list[str | None]:

@@ -125,6 +125,9 @@ def load_rev(path: str, rev: str) -> str:
         return f.read()
 
 
+V3_GRIDS = ("v3cal", "v3arms")  # ran before data/generated/piece_coverage.json existed
+
+
 def export_run(name: str, wall_s: float | None = None) -> Path:
     """One finished experiment, as `dvc exp show` and its outputs give it, in a file that git keeps: its grid and
     profile, the settings it resolved (strawberry.study.resolved), params, headline, test details, the val curve and
@@ -159,6 +162,8 @@ def export_run(name: str, wall_s: float | None = None) -> Path:
         record["shortcut_levels"] = shortcut_levels(record, val)
         pieces = json.loads(load_rev("data/generated/coverage_words.json", run["rev"]))["pieces"]
         record["covered_share"] = covered_shares([r for r in rows if r["set"] == "test"], set(pieces))
+        if record["grid"] not in V3_GRIDS:  # study v4 on: the covered pieces, so the page needs no data
+            record["piece_coverage"] = json.loads(load_rev("data/generated/piece_coverage.json", run["rev"]))
     EXPORTS.mkdir(parents=True, exist_ok=True)
     write_atomic(exported(name), json.dumps(record, sort_keys=True) + "\n")
     return exported(name)
