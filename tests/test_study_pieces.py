@@ -54,3 +54,19 @@ def test_difference_in_differences_with_runs_as_the_unit():
     assert against_base["diff"] == pytest.approx(0.1) and against_base["n_right"] == 1
     same = difference_in_differences(arm, arm, {"aw"}, "position")
     assert same["diff"] == pytest.approx(0) and same["p"] == pytest.approx(1)
+
+
+def test_group_sizes_count_the_deciding_questions_by_where_the_asked_letter_sits():
+    """Hard position questions by the piece holding the letter; count questions by where every occurrence lies (a
+    letter in both kinds of piece, or absent, is in neither group); an easy position question is not counted."""
+    from strawberry.study.pieces import group_sizes
+
+    def q(task: str, output: str, **meta) -> dict:
+        return {"output": output, "meta": {"task": task, "word": "strawberry", "token_split": ["str", "aw", "berry"],
+                                           **meta}}  # fmt: skip
+
+    questions = [q("position", "w", position=5), q("position", "e", position=7), q("position", "s", position=1),
+                 q("count", "3", letter="r"), q("count", "1", letter="w"), q("count", "1", letter="b"),
+                 q("count", "0", letter="z")]  # fmt: skip
+    sizes = group_sizes(questions, {"aw", "str"})  # r: in "str" and "berry", a mixed count question
+    assert sizes == {"position": {"covered": 1, "uncovered": 1}, "count": {"covered": 1, "uncovered": 1}}
