@@ -35,11 +35,13 @@ from strawberry.params import load_params
 from strawberry.profiles import load_profile, stage_settings
 from strawberry.study.gate import check_arms_recipe
 from strawberry.study.page import render_page
+from strawberry.study.piece_page import render_piece_page
 from strawberry.study.resolved import flatten, resolved_settings, with_overrides
 from strawberry.study.runs import exp_show_runs, export_run, exported, exports_of
 
 GRIDS = Path("grids")
 SMOKE = GRIDS / "smoke.yaml"
+DEFAULT_PAGE = Path("docs/study.md")
 
 
 def study_of(grid: Path) -> tuple[str, str, Path | None]:
@@ -207,8 +209,18 @@ def smoke(args: argparse.Namespace) -> None:
 
 
 def page(args: argparse.Namespace) -> None:
-    """The study's page from the exports of the arms grid and its gate grid, on the grid's profile only."""
+    """The study's page from the exports of the arms grid and its gate grid, on the grid's profile only; a grid with
+    `min_group:` (study v4: the covered/uncovered contrast) gets the piece page."""
     name, profile, gate = study_of(args.grid)
+    if grid_spec(args.grid).get("min_group"):
+        exports = exports_of(name, profile)
+        if not exports:
+            sys.exit(f"no exports of grid {name} on profile {profile} in metrics/study/: run "
+                     f"`python -m scripts.study run --grid {args.grid}` first")  # fmt: skip
+        out = args.out if args.out != DEFAULT_PAGE else Path(f"docs/study-{name}.md")
+        write_atomic(out, render_piece_page(exports))
+        print(f"wrote {out} ({len(exports)} runs, profile {profile})")
+        return
     gate_name = study_of(gate)[0] if gate else name
     calibration = exports_of(gate_name, profile)
     if not calibration:
@@ -246,7 +258,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if name == "page":
             p.add_argument("--grid", type=Path, default=GRIDS / "v3-arms.yaml", help="the study's arms grid (its "
                            "`gate:` names the gate's grid) or a gate grid alone")  # fmt: skip
-            p.add_argument("--out", type=Path, default=Path("docs/study.md"))
+            p.add_argument("--out", type=Path, default=DEFAULT_PAGE, help="default: docs/study.md; "
+                           "docs/study-<name>.md for a grid with min_group")  # fmt: skip
             continue
         p.add_argument("--grid", type=Path, help=f"the grid file (required; one of: {grids})")
         if name in ("cell", "pull"):

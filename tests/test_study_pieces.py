@@ -70,3 +70,57 @@ def test_group_sizes_count_the_deciding_questions_by_where_the_asked_letter_sits
                  q("count", "0", letter="z")]  # fmt: skip
     sizes = group_sizes(questions, {"aw", "str"})  # r: in "str" and "berry", a mixed count question
     assert sizes == {"position": {"covered": 1, "uncovered": 1}, "count": {"covered": 1, "uncovered": 1}}
+
+
+def full_cols(covered_right: float, uncovered_right: float, answered: float = 1.0, n: int = 60) -> dict:
+    """Outcome columns as an export keeps them: n hard position and n count questions about 'strawberry' in each
+    group ('aw' covered: position 4 and letter 'w'; 'berry' uncovered: position 7 and letter 'b'), these shares
+    right, replies that spell the word."""
+    rows = []
+    for right, pos, letter in ((covered_right, 4, "w"), (uncovered_right, 7, "b")):
+        for task in ("position", "count"):
+            for i in range(n):
+                asked = {"position": pos} if task == "position" else {"letter": letter}
+                rows.append((task, asked, i < right * n, i < answered * n))
+    reply = "\n".join(f"{i}: {c}" for i, c in enumerate("strawberry", 1)) + "\nAnswer: w"
+    return {"task": [r[0] for r in rows], "word": ["strawberry"] * len(rows), "pieces": [STRAWBERRY] * len(rows),
+            "asked": [r[1] for r in rows], "hard": [True] * len(rows), "correct": [float(r[2]) for r in rows],
+            "answered": [float(r[3]) for r in rows], "reply": [reply] * len(rows)}  # fmt: skip
+
+
+def v4_export(arm: str, seed: int, tuned: dict, base: dict) -> dict:
+    setting = "worked_3shot" if arm == "piece_spelling" else "worked_0shot"
+    return {"name": f"grid-v4-tiny-seed{seed}-arm{arm}", "grid": "v4", "profile": "tiny", "arm": arm, "seed": seed,
+            "precision": "fp32", "wall_s": 600, "piece_coverage": {"covered": ["aw"], "uncovered": ["berry", "str"]},
+            "shortcut_levels": {"position": 0.1, "count": 0.25}, "tuned": {setting: tuned},
+            "base": {"worked_3shot": base, "worked_0shot": base}}  # fmt: skip
+
+
+def study(s_gaps: list[float], p_answered: float = 1.0, a_level: float = 0.6) -> list[dict]:
+    base = full_cols(0.3, 0.3)
+    out = []
+    for seed, s_gap in zip((1, 2, 3), s_gaps):
+        out.append(v4_export("worked_control", seed, full_cols(a_level + 0.01 * seed, a_level), base))
+        out.append(v4_export("worked_piece_spelling", seed, full_cols(a_level + s_gap, a_level), base))
+        out.append(v4_export("piece_spelling", seed, full_cols(0.3 + 0.01 * seed, 0.3, p_answered), base))
+    return out
+
+
+def test_the_v4_page_reads_the_family_by_the_plans_rule():
+    """(c) when S's gap beats A's on both measures beyond chance, (a) when it does not, (b) when P lost the answer
+    format or A does not beat base; the page shows every run's groups with their counts."""
+    from strawberry.study.piece_page import render_piece_page
+
+    won = render_piece_page(study([0.30, 0.32, 0.28]))
+    assert "Reading: **(c) transfer to the spelled token**: S − A on position, S − A on count." in won, won
+    assert "| S | 1 | worked_0shot | fp32 | grid-v4-tiny-seed1-armworked_piece_spelling, 10 min | 0.900 (60) | " \
+        "0.600 (60) | +0.300 |" in won  # fmt: skip
+    assert "| gap(S) − gap(A) | hard position | +0.300, +0.333, +0.283 | +0.017, +0.033, +0.033 | +0.278" in won
+    null = render_piece_page(study([0.01, 0.03, 0.02]))
+    assert "Reading: **(a) no piece-specific transfer here**" in null
+    lost = render_piece_page(study([0.30, 0.32, 0.28], p_answered=0.5))
+    assert "Reading: **(b) cannot tell**: an arm lost the answer format (P answered 0.500 against base's 1.000)" in lost
+    weak = render_piece_page(study([0.30, 0.32, 0.28], a_level=0.32))
+    assert "Reading: **(b) cannot tell**: A no longer beats base by +0.10" in weak
+    partial = render_piece_page([e for e in study([0.3, 0.3, 0.3]) if e["seed"] < 3])
+    assert "Runs in: A 2 of 3, S 2 of 3, P 2 of 3." in partial and "Reading: **not yet**" in partial

@@ -87,3 +87,101 @@ def difference_in_differences(arm: list[dict], reference: list[dict], covered: s
     one-sample test against one reference, base); `arm`/`reference` are outcome columns, one per run."""
     gaps = [[gap(c, groups(c, covered), task, min_piece)["gap"] for c in side] for side in (arm, reference)]
     return seed_level(*gaps, alpha=alpha) | {"arm_gaps": gaps[0], "reference_gaps": gaps[1]}
+
+
+# -- study v4's rule (docs/study-v4-plan.md) ----------------------------------------------------------------------
+
+V4_ARMS = {"A": "worked_control", "S": "worked_piece_spelling", "P": "piece_spelling"}
+V4_SETTINGS = {"A": "worked_0shot", "S": "worked_0shot", "P": "worked_3shot", "base": "worked_3shot"}
+PAIRS = (("S", "A"), ("P", "base"))  # the deciding comparisons: arm's gap minus its reference's
+RUNS_NEEDED = {"A": 3, "S": 3, "P": 3}
+LONG_PIECE = 4  # the covariate: position questions inside pieces of 4+ letters, beside all
+
+
+def outcome(runs: dict[str, list[dict]], key: str) -> list[dict]:
+    """The outcome columns an arm (or base) is read by, one per run, in the setting it answers in."""
+    if key == "base":
+        return [runs["A"][0]["base"][V4_SETTINGS["base"]]] if runs.get("A") else []
+    return [e["tuned"][V4_SETTINGS[key]] for e in runs.get(key, [])]
+
+
+def v4_runs(exports: list[dict]) -> dict[str, list[dict]]:
+    """Arm letter -> its runs' exports, by seed (arms outside V4_ARMS are left out)."""
+    letter = {arm: key for key, arm in V4_ARMS.items()}
+    found: dict[str, list[dict]] = {}
+    for e in sorted(exports, key=lambda e: e["seed"]):
+        if e["arm"] in letter:
+            found.setdefault(letter[e["arm"]], []).append(e)
+    return found
+
+
+def covered_set(runs: dict[str, list[dict]]) -> set[str]:
+    """The covered pieces the runs trained on; refuses runs whose data drew another covered set."""
+    sets = {tuple(e["piece_coverage"]["covered"]) for side in runs.values() for e in side}
+    if len(sets) != 1:
+        raise ValueError(f"study v4's runs were built on {len(sets)} different covered sets: one study, one data")
+    return set(sets.pop())
+
+
+def family(runs: dict[str, list[dict]], covered: set[str], min_piece: int = 0) -> dict[tuple, dict]:
+    """(arm, reference, task) -> the difference in differences with runs as the unit, for each pair whose sides
+    both have runs."""
+    found = {}
+    first_threshold = 0.05 / (len(PAIRS) * len(DECIDING_HARD_ONLY))  # the minimum detectable effect at Holm's first
+    for arm, reference in PAIRS:
+        left, right = outcome(runs, arm), outcome(runs, reference)
+        if len(left) >= 2 and right:
+            for task in DECIDING_HARD_ONLY:
+                found[(arm, reference, task)] = difference_in_differences(left, right, covered, task, min_piece,
+                                                                          first_threshold)  # fmt: skip
+    return found
+
+
+def answered(runs: dict[str, list[dict]]) -> dict[str, float]:
+    """Arm letter (and base) -> the share of its deciding replies with an answer line (mean over runs)."""
+    return {key: float(np.mean([np.mean(c["answered"]) for c in outcome(runs, key)]))
+            for key in (*runs, "base") if outcome(runs, key)}  # fmt: skip
+
+
+def reading(found: dict[tuple, dict], rejected: dict[tuple, bool], levels: dict[str, float],
+            rates: dict[str, float], a_minus_base: dict[str, float], complete: bool, *, ceiling: float,
+            format_drop: float, gate_diff: float) -> str:  # fmt: skip
+    """The plan's reading of the whole family: (c), (a) or (b), with why."""
+    if not complete:
+        return "**not yet**: the rule is applied once all 9 runs are in"
+    lost = [f"{arm} answered {rates[arm]:.3f} against {ref}'s {rates[ref]:.3f}" for arm, ref in PAIRS
+            if rates[arm] < rates[ref] - format_drop]  # fmt: skip
+    if lost:
+        return "**(b) cannot tell**: an arm lost the answer format (" + "; ".join(lost) + ")"
+    weak = [f"{measure}: {diff:+.3f}" for measure, diff in a_minus_base.items() if diff < gate_diff]
+    if weak:
+        return (f"**(b) cannot tell**: A no longer beats base by {gate_diff:+.2f} on the new questions ("
+                + ", ".join(weak) + "): no learnable letter skill to transfer into")  # fmt: skip
+    won = [key for key, t in found.items() if rejected[key] and t["diff"] > 0 and levels[key[2]] <= ceiling]
+    if won:
+        return "**(c) transfer to the spelled token**: " + ", ".join(f"{a} − {r} on {t}" for a, r, t in won)
+    return "**(a) no piece-specific transfer here**: no test rejected with a positive difference (read with the " \
+           "minimum detectable effects)"  # fmt: skip
+
+
+def letters_right_by_piece(reply: str, pieces: list[str]) -> list[bool]:
+    """Per piece of the word, whether the worked reply's numbered letters at its positions spell it (a reply that
+    stops early gets the rest wrong): where in the word the spelling went wrong, piece by piece."""
+    from strawberry.answer_modes import worked_spelling
+
+    spelled, out, start = worked_spelling(reply), [], 0
+    for piece in pieces:
+        out.append(spelled[start:start + len(piece)] == piece.lower())
+        start += len(piece)
+    return out
+
+
+def piece_letters_right(cols: dict, covered: set[str]) -> dict[str, tuple[float, int]]:
+    """Covered / uncovered -> the share of pieces of 2+ letters that the run's worked replies spelled right inside
+    the word, over every deciding question's reply, and how many pieces that is."""
+    tally = {COVERED: [], UNCOVERED: []}
+    for reply, pieces in zip(cols["reply"], cols["pieces"]):
+        for piece, right in zip(pieces, letters_right_by_piece(reply or "", pieces)):
+            if len(piece) > 1:
+                tally[COVERED if piece.lower() in covered else UNCOVERED].append(right)
+    return {k: (float(np.mean(v)) if v else float("nan"), len(v)) for k, v in tally.items()}
