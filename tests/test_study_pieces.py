@@ -124,3 +124,16 @@ def test_the_v4_page_reads_the_family_by_the_plans_rule():
     assert "Reading: **(b) cannot tell**: A no longer beats base by +0.10" in weak
     partial = render_piece_page([e for e in study([0.3, 0.3, 0.3]) if e["seed"] < 3])
     assert "Runs in: A 2 of 3, S 2 of 3, P 2 of 3." in partial and "Reading: **not yet**" in partial
+
+
+def test_pieces_spelled_right_inside_a_worked_reply():
+    """Each piece is checked at its own positions: a slip in 'berry' leaves 'str' and 'aw' right; a reply that
+    stops early gets the pieces it never reached wrong."""
+    from strawberry.study.pieces import letters_right_by_piece
+
+    def reply(letters: str) -> str:
+        return "\n".join(f"{i}: {c}" for i, c in enumerate(letters, 1)) + "\nAnswer: 3"
+
+    assert letters_right_by_piece(reply("strawberry"), STRAWBERRY) == [True, True, True]
+    assert letters_right_by_piece(reply("strawbery"), STRAWBERRY) == [True, True, False]
+    assert letters_right_by_piece(reply("strw"), STRAWBERRY) == [True, False, False]

@@ -10,6 +10,7 @@ one-letter piece, or absent (true count 0) puts the question in neither group.""
 
 import numpy as np
 
+from strawberry.answer_modes import worked_spelling
 from strawberry.study.statistics import seed_level, subset
 from strawberry.tasks import DECIDING_HARD_ONLY, is_hard
 from strawberry.tasks.position import piece_at
@@ -167,8 +168,6 @@ def reading(found: dict[tuple, dict], rejected: dict[tuple, bool], levels: dict[
 def letters_right_by_piece(reply: str, pieces: list[str]) -> list[bool]:
     """Per piece of the word, whether the worked reply's numbered letters at its positions spell it (a reply that
     stops early gets the rest wrong): where in the word the spelling went wrong, piece by piece."""
-    from strawberry.answer_modes import worked_spelling
-
     spelled, out, start = worked_spelling(reply), [], 0
     for piece in pieces:
         out.append(spelled[start:start + len(piece)] == piece.lower())
