@@ -46,7 +46,7 @@ def test_push_wipe_pull_is_byte_identical(built):
         committed = (built / ".dvc" / "config").read_text()
         assert "testing" not in committed and "127.0.0.1" not in committed  # secrets stay in config.local
         before = digests(built)
-        assert len(before) == 19  # tokens (2), generated (8: with the coverage set), splits (9)
+        assert len(before) == 21  # tokens (2), generated (9: with the coverage sets of v3 and v4), splits (10)
         run(["dvc", "push"], built)
         assert s3.object_count() >= 15
         wipe(built)

@@ -121,24 +121,26 @@ def test_study_v3_arm_d_trains_on_coverage_and_the_base_models_own_replies(repo)
     assert asked == {("base", "0shot"), ("base", "worked_0shot"), ("tuned", "worked_0shot")}
 
 
-def test_a_grid_with_min_group_is_refused_until_its_questions_fill_both_piece_groups(repo, tmp_path):
-    """Study v4's min_group, counted on the questions the grid's evaluation asks of the built data: plan prints each
-    deciding measure's covered / uncovered test questions, and a minimum above them refuses the grid, naming them."""
+def test_a_grid_with_min_group_is_refused_until_its_questions_fill_both_piece_groups(repo, monkeypatch):
+    """Study v4's min_group, counted on the questions the grid's evaluation asks of the built data: each deciding
+    measure's covered / uncovered test questions (what `plan` prints), and a minimum above them refuses the grid
+    (every subcommand plans its cells through it), naming them."""
+    from scripts.study import check_groups, planned_cells
+    from strawberry.cells import grid_cells
     from strawberry.study.pieces import COVERED, UNCOVERED, group_sizes
 
+    monkeypatch.chdir(repo)  # the grid's params and built data, as a subcommand run there reads them
     grid = repo / "grids" / "groups.yaml"
     grid.write_text(TINY_GATE.replace("name: tinycal", "name: groups\nmin_group: 1").replace(
-        "set:\n", "set:\n  evaluate.questions_per_task: 60\n"))  # counted, never asked: plan runs no model
-    plan = run([sys.executable, "-m", "scripts.study", "plan", "--grid", str(grid)], repo).stdout
-    line = next(x for x in plan.splitlines() if x.startswith("groups"))
-    sizes = {t: tuple(map(int, n)) for t, *n in re.findall(r"(position|count) (\d+) / (\d+)", line)}
-    assert set(sizes) == {"position", "count"} and all(a >= 1 and b >= 1 for a, b in sizes.values()), line
-    # the same count by hand: the deciding measure's questions of the test split, by where the asked letter sits
+        "set:\n", "set:\n  evaluate.questions_per_task: 60\n"))  # counted, never asked: no model runs
+    sizes = check_groups(grid, grid_cells(grid))
+    assert set(sizes) == {"position", "count"} and all(min(by.values()) >= 1 for by in sizes.values()), sizes
+    # no more than the test split holds: the deciding measure's questions, by where the asked letter sits
     covered = set(json.loads((repo / "data/generated/piece_coverage.json").read_text())["covered"])
     test = [json.loads(x) for x in (repo / "data/splits/test.jsonl").read_text().splitlines()]
     everything = group_sizes(test, covered)
-    assert all(sizes[t][0] <= everything[t][COVERED] and sizes[t][1] <= everything[t][UNCOVERED] for t in sizes)
+    assert all(sizes[t][k] <= everything[t][k] for t in sizes for k in (COVERED, UNCOVERED))
     grid.write_text(grid.read_text().replace("min_group: 1", "min_group: 100000"))
-    refused = run([sys.executable, "-m", "scripts.study", "cells", "--grid", str(grid)], repo, check=False)
-    assert refused.returncode != 0 and "fewer than min_group=100000 test questions in a group (position covered: " \
-        f"{sizes['position'][0]}" in refused.stderr, refused.stderr  # fmt: skip
+    with pytest.raises(SystemExit, match=f"fewer than min_group=100000 test questions in a group \\(position "
+                       f"covered: {sizes['position'][COVERED]}; "):  # fmt: skip
+        planned_cells(grid)

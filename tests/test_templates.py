@@ -16,7 +16,8 @@ def write(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
 
 def test_project_templates_load():
     templates = load_templates(TEMPLATES)
-    assert set(templates) == {"spelling", "indexed", "position", "count", "length"}
+    assert set(templates) == {"spelling", "indexed", "numbered", "position", "count", "length"}
+    assert {t.direction for t in templates["numbered"]} == {"forward"} and len(templates["numbered"]) == 3
     assert {t.direction for t in templates["indexed"]} == {"forward", "reverse"}
     for task in ("position", "count"):  # every direct question template has its spell_first sibling
         ids = {t.id for t in templates[task]}
