@@ -33,6 +33,7 @@ from strawberry.dvc_cli import dvc_run
 from strawberry.jsonl import write_atomic
 from strawberry.params import load_params
 from strawberry.profiles import load_profile, stage_settings
+from strawberry.reply_cache import REPLY_CACHE, REPLY_CACHE_FOLDER
 from strawberry.study.gate import check_arms_recipe
 from strawberry.study.page import render_page
 from strawberry.study.piece_page import render_piece_page
@@ -90,10 +91,11 @@ def planned_cells(grid: Path) -> list[Cell]:
 
 def resumable_env() -> dict[str, str]:
     """Training checkpoints in this checkout (not in the run's --temp copy, which a rerun does not reuse), one every
-    25 steps: a run cut off by a session's end resumes there instead of training again from step 0."""
-    here = str(Path("models/checkpoints").resolve())
-    return {"STRAWBERRY_CHECKPOINTS": os.environ.get("STRAWBERRY_CHECKPOINTS", here),
-            "STRAWBERRY_RESUME_EVERY": os.environ.get("STRAWBERRY_RESUME_EVERY", "25")}  # fmt: skip
+    25 steps, and the finished batches of greedy replies (strawberry.reply_cache): a run cut off by a session's end
+    resumes there instead of training or answering again from the start."""
+    defaults = {"STRAWBERRY_CHECKPOINTS": str(Path("models/checkpoints").resolve()),
+                "STRAWBERRY_RESUME_EVERY": "25", REPLY_CACHE: str(Path(REPLY_CACHE_FOLDER).resolve())}  # fmt: skip
+    return {name: os.environ.get(name, value) for name, value in defaults.items()}
 
 
 def run_study(args: argparse.Namespace) -> None:

@@ -10,6 +10,8 @@ import torch
 from tqdm.auto import tqdm
 from transformers import StoppingCriteria, StoppingCriteriaList
 
+from strawberry.reply_cache import ReplyCache
+
 
 class RowStops(StoppingCriteria):
     """Stops each row of a batch on its own: at its own token limit, or once it has completed a line that starts
@@ -49,7 +51,8 @@ def generate_replies(model, tokenizer, prompts: list[str], generation: dict, bat
     """Replies to `prompts` (already chat-templated), in order. Prompts are batched by length to waste little
     padding, their common prefix is prefilled once; decoding follows `generation` (the profile's settings) with a
     fixed seed. `limits` (tokens per prompt, for long replies such as worked ones) batches prompts by their limit
-    instead and stops each row at its own, or when it completed a line starting with `stop_line`."""
+    instead and stops each row at its own, or when it completed a line starting with `stop_line`. With
+    $STRAWBERRY_REPLY_CACHE set, greedy batches finished before (by a run that was cut off) are read back."""
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     torch.manual_seed(seed)
@@ -60,6 +63,7 @@ def generate_replies(model, tokenizer, prompts: list[str], generation: dict, bat
     else:  # rows of a batch end about together: batched by their own reply limit
         order = sorted(range(len(prompts)), key=lambda i: (limits[i], len(ids[i])))
     replies: list[str] = [""] * len(prompts)
+    finished = ReplyCache.from_env(model, generation)  # None unless $STRAWBERRY_REPLY_CACHE is set
     was_training = model.training
     model.eval()
     with torch.inference_mode():
@@ -73,14 +77,19 @@ def generate_replies(model, tokenizer, prompts: list[str], generation: dict, bat
                 prefix_cache, prefix_len = None, 0
         for start in tqdm(range(0, len(order), batch_size), desc=desc, unit="batch", leave=False):
             index = order[start : start + batch_size]
+            row_limits = [limits[i] for i in index] if limits is not None else None
+            key = ReplyCache.key([ids[i] for i in index], prefix_len, generation, row_limits, stop_line)
+            if finished and (texts := finished.get(key)) is not None:
+                for i, text in zip(index, texts):
+                    replies[i] = text
+                continue
             input_ids, attention_mask = _pad_after_prefix([ids[i] for i in index], prefix_len, tokenizer.pad_token_id)
             kwargs = {}
             if prefix_cache is not None:
                 cache = copy.deepcopy(prefix_cache)  # generate appends to the cache it is given
                 cache.batch_repeat_interleave(len(index))
                 kwargs["past_key_values"] = cache
-            if limits is not None:
-                row_limits = [limits[i] for i in index]
+            if row_limits is not None:
                 stops = RowStops(tokenizer, input_ids.shape[1], row_limits, stop_line)
                 kwargs |= {"stopping_criteria": StoppingCriteriaList([stops]), "max_new_tokens": max(row_limits)}
             out = model.generate(input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device),
@@ -88,6 +97,8 @@ def generate_replies(model, tokenizer, prompts: list[str], generation: dict, bat
             texts = tokenizer.batch_decode(out[:, input_ids.shape[1] :], skip_special_tokens=True)
             for i, text in zip(index, texts):
                 replies[i] = text
+            if finished:
+                finished.put(key, texts)
     model.train(was_training)
     return replies
 

@@ -1,5 +1,7 @@
 """Batched generation: the shared-prefix cache gives the replies plain left-padded batches give."""
 
+import json
+
 import pytest
 import yaml
 
@@ -83,3 +85,32 @@ def test_row_stops_end_each_row_at_its_answer_line_or_its_own_limit():
     assert stops(ids, None).tolist() == [True, False, False, False]
     at_limit = RowStops(tokenizer, len(prompt), [99, 99, generated, 99], "Answer:")
     assert at_limit(ids, None).tolist() == [True, False, True, False]
+
+
+def test_reply_cache_resumes_finished_batches_of_the_same_model_only(tmp_path, monkeypatch):
+    """A run cut off after some batches resumes there: its finished batches are read back, not generated again
+    (a reply planted in the cache comes back), a torn last line is ignored, and other LoRA weights or other
+    settings miss the cache."""
+    from peft import LoraConfig, get_peft_model
+
+    from strawberry.reply_cache import REPLY_CACHE
+
+    profile = load_profile({**PARAMS, "model": "smollm2-135m"})
+    model, tokenizer = load_model(profile)
+    prompts = [render_prompt(tokenizer, {"instruction": f"Spell '{w}'.", "input": ""}, [], {}) for w in WORDS]
+    greedy = {"do_sample": False, "max_new_tokens": 6}
+    fresh = generate_replies(model, tokenizer, prompts, greedy, 4, 0)
+    monkeypatch.setenv(REPLY_CACHE, str(tmp_path))
+    assert generate_replies(model, tokenizer, prompts, greedy, 4, 0) == fresh  # first run: writes 3 batches
+    (cache_file,) = tmp_path.glob("*.jsonl")
+    entries = [json.loads(line) for line in cache_file.read_text().splitlines()]
+    assert len(entries) == 3
+    entries[0]["replies"] = ["PLANTED"] * len(entries[0]["replies"])
+    cache_file.write_text("".join(json.dumps(e) + "\n" for e in entries) + '{"key": "torn')
+    resumed = generate_replies(model, tokenizer, prompts, greedy, 4, 0)
+    assert resumed.count("PLANTED") == len(entries[0]["replies"])
+    assert [r for r in resumed if r != "PLANTED"] == [f for f, r in zip(fresh, resumed) if r != "PLANTED"]
+    assert generate_replies(model, tokenizer, prompts, {**greedy, "max_new_tokens": 5}, 4, 0).count("PLANTED") == 0
+    tuned = get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj"], init_lora_weights=False))
+    assert generate_replies(tuned, tokenizer, prompts, greedy, 4, 0).count("PLANTED") == 0
+    assert len(list(tmp_path.glob("*.jsonl"))) == 2  # one file per model: the adapter has its own
