@@ -37,7 +37,7 @@ from strawberry.reply_cache import REPLY_CACHE, REPLY_CACHE_FOLDER
 from strawberry.study.gate import check_arms_recipe
 from strawberry.study.page import render_page
 from strawberry.study.piece_page import render_piece_page
-from strawberry.study.resolved import flatten, resolved_settings, with_overrides
+from strawberry.study.resolved import cell_params, flatten, resolved_settings, with_overrides
 from strawberry.study.runs import exp_show_runs, export_run, exported, exports_of
 
 GRIDS = Path("grids")
@@ -61,7 +61,6 @@ def check_groups(grid: Path, cells: list[Cell]) -> dict[str, dict[str, int]] | N
         return None
     from strawberry.evaluation import question_sets
     from strawberry.study.pieces import group_sizes
-    from strawberry.study.resolved import cell_params
 
     coverage = Path("data/generated/piece_coverage.json")
     if not coverage.is_file():
@@ -100,10 +99,12 @@ def resumable_env() -> dict[str, str]:
 
 def run_study(args: argparse.Namespace) -> None:
     todo = planned_cells(args.grid)
+    os.environ.update(resumable_env())  # the piece-spelling diagnostic below resumes from the reply cache too
     for i, cell in enumerate(todo, 1):
         name = cell.name
         if exported(name).is_file():
             print(f"[{i}/{len(todo)}] {name}: already exported to {exported(name)}, skipped", flush=True)
+            add_piece_spelling(cell)  # where a session ended between the export and its diagnostic
             continue
         print(f"[{i}/{len(todo)}] {name}: dvc exp run --temp {' '.join(cell.set_args)}", flush=True)
         wall_s = None
@@ -113,6 +114,19 @@ def run_study(args: argparse.Namespace) -> None:
                 sys.exit(f"{name} failed; the experiments before it are kept (rerun to resume)")
             wall_s = round(time.monotonic() - start)
         print(f"[{i}/{len(todo)}] {name}: exported to {export_run(name, wall_s)} (commit it)", flush=True)
+        add_piece_spelling(cell)
+
+
+def add_piece_spelling(cell: Cell) -> None:
+    """Study v4's piece-spelling diagnostic into an export that carries covered pieces and lacks it, computed from
+    the run's adapter while this checkout's DVC cache holds it."""
+    record = json.loads(exported(cell.name).read_text())
+    if "piece_coverage" not in record or "piece_spelling" in record:
+        return
+    from strawberry.study.piece_spelling import add_to_export
+
+    print(f"{cell.name}: spelling covered and uncovered pieces (base and the run's adapter)", flush=True)
+    add_to_export(exported(cell.name), cell_params(load_params(), cell.overrides))
 
 
 def list_cells(args: argparse.Namespace) -> None:
@@ -148,7 +162,6 @@ def plan(args: argparse.Namespace) -> None:
     from strawberry.context_check import ContextTooShortError, check_context
     from strawberry.profiles import load_profile
     from strawberry.study.plan import grid_costs
-    from strawberry.study.resolved import cell_params
     from strawberry.tokenizer import load_hf_tokenizer
 
     cells = grid_cells(args.grid)

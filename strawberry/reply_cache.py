@@ -2,10 +2,10 @@
 taken back) resumes at its next batch instead of from its first. Off unless $STRAWBERRY_REPLY_CACHE names a folder.
 
 A batch is reused only where it would come out the same: greedy decoding, the same model (its config, dtype and
-autocast, and a hash of its LoRA weights; the base weights are the profile's pinned package), the same token ids in
-the same batch, the same prefix, settings and stops. One JSON line per batch in one file per model, appended after
-each batch; a line cut short by a kill is ignored. The cache only saves time: no stage output depends on it, so it is
-no DVC dependency (like the training checkpoints)."""
+autocast, a hash of its LoRA weights and a sample of its other weights), the same token ids in the same batch, the
+same prefix, settings and stops. One JSON line per batch in one file per model, appended after each batch; a line
+cut short by a kill is ignored. The cache only saves time: no stage output depends on the folder, so it is no DVC
+dependency (like the training checkpoints)."""
 
 import hashlib
 import json
@@ -17,10 +17,13 @@ from strawberry.logs import get_logger
 REPLY_CACHE = "STRAWBERRY_REPLY_CACHE"
 # Where `scripts.study run` keeps it: in git, so that a study's answers outlive the machine (a few MB of text)
 REPLY_CACHE_FOLDER = "models/reply-cache"
+SAMPLED = 4096  # entries hashed per base weight tensor
 
 
 def model_fingerprint(model) -> str:
-    """What decides a model's greedy replies besides its inputs: config, dtype, CPU autocast, the LoRA weights."""
+    """What decides a model's greedy replies besides its inputs: its config, dtype and CPU autocast, every LoRA
+    weight, and a strided sample of every other weight (an adapter merged into the base weights changes all of a
+    matrix's entries, so the sample tells a merged model from base; hashing all of a 4B model would take seconds)."""
     import torch  # here, not at the top: scripts.study reads this module's names without loading torch
 
     config = {k: v for k, v in model.config.to_dict().items() if k not in ("_name_or_path", "transformers_version")}
@@ -28,9 +31,11 @@ def model_fingerprint(model) -> str:
     autocast = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
     digest.update(f"{model.dtype}|{autocast}".encode())
     for name, param in sorted(model.named_parameters()):
-        if "lora_" in name:
-            digest.update(name.encode())
-            digest.update(param.detach().float().cpu().numpy().tobytes())
+        values = param.detach().flatten()
+        if "lora_" not in name:
+            values = values[:: max(1, values.numel() // SAMPLED)]
+        digest.update(name.encode())
+        digest.update(values.float().cpu().numpy().tobytes())
     return digest.hexdigest()[:20]
 
 

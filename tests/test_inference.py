@@ -113,4 +113,6 @@ def test_reply_cache_resumes_finished_batches_of_the_same_model_only(tmp_path, m
     assert generate_replies(model, tokenizer, prompts, {**greedy, "max_new_tokens": 5}, 4, 0).count("PLANTED") == 0
     tuned = get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj"], init_lora_weights=False))
     assert generate_replies(tuned, tokenizer, prompts, greedy, 4, 0).count("PLANTED") == 0
-    assert len(list(tmp_path.glob("*.jsonl"))) == 2  # one file per model: the adapter has its own
+    merged = tuned.merge_and_unload()  # no LoRA weights left: the sampled base weights tell it from base
+    assert generate_replies(merged, tokenizer, prompts, greedy, 4, 0).count("PLANTED") == 0
+    assert len(list(tmp_path.glob("*.jsonl"))) == 3  # one file per model: base, the adapter, the merged model

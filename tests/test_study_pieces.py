@@ -3,6 +3,7 @@ position and count questions, one run's gap, and the difference in differences w
 
 import pytest
 
+from strawberry.study.piece_spelling import drawn_pieces, tally
 from strawberry.study.pieces import COVERED, UNCOVERED, count_group, difference_in_differences, gap, groups, piece_at
 
 # 'strawberry' as Qwen3 quotes it: str + aw + berry; 'kayak': k + ayak
@@ -137,3 +138,18 @@ def test_pieces_spelled_right_inside_a_worked_reply():
     assert letters_right_by_piece(reply("strawberry"), STRAWBERRY) == [True, True, True]
     assert letters_right_by_piece(reply("strawbery"), STRAWBERRY) == [True, True, False]
     assert letters_right_by_piece(reply("strw"), STRAWBERRY) == [True, False, False]
+
+
+def test_piece_spelling_is_scored_exactly_by_letter_length():
+    """The diagnostic's score: the numbered letters joined equal the piece (case aside), tallied by length."""
+    pieces = ["ab", "Abc", "abcdefg", "abcd"]
+    replies = ["1: a\n2: b", "1: a\n2: b\n3: c", "1: a\n2: b\n3: c\n4: d\n5: e\n6: f", "1: a\n2: b\n3: d\n4: c"]
+    tallied = tally(pieces, replies)
+    assert tallied["all"] == {"right": 2, "n": 4}
+    assert tallied["2"] == tallied["3"] == {"right": 1, "n": 1}
+    assert tallied["6+"] == tallied["4"] == {"right": 0, "n": 1} and tallied["5"] == {"right": 0, "n": 0}
+    coverage = {"covered": [f"c{i}" for i in range(10)], "uncovered": [f"u{i}" for i in range(3)]}
+    drawn = drawn_pieces(coverage, seed=1, per_group=5)
+    assert drawn == drawn_pieces(coverage, seed=1, per_group=5)  # every model spells the same pieces
+    assert len(drawn["covered"]) == 5 and set(drawn["covered"]) <= set(coverage["covered"])
+    assert drawn["uncovered"] == coverage["uncovered"]  # a group smaller than the draw: all of it

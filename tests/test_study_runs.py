@@ -2,12 +2,14 @@
 two-cell grid run, exported and paged by profile; the context and cost checks before a GPU starts; study v3's arm D
 (coverage pass plus the base model's own replies)."""
 
+import itertools
 import json
 import re
 import sys
 
 import pytest
 
+from strawberry.study.piece_spelling import LENGTHS, PER_GROUP
 from strawberry.study.runs import runs
 from tests.conftest import data_project, run
 from tests.test_pipeline_model import TINY
@@ -54,10 +56,18 @@ def test_a_two_cell_grid_runs_exports_and_pages_one_profile(repo, tmp_path):
         assert (resolved["steps"], resolved["learning_rate"]) == (TINY["train.max_steps"], TINY["train.learning_rate"])
         assert resolved["precision"] == export["precision"] and resolved["seed"] == int(name[-1])
         assert sorted(export["snapshots"]) == ["2"] and "worked_3shot" in export["base"]
+        # the piece-spelling diagnostic (study v4 on): base and this run's adapter, the same drawn pieces
+        spelled = export["piece_spelling"]
+        assert spelled["precision"] == export["precision"]
+        for model, group in itertools.product(("base", "tuned"), ("covered", "uncovered")):
+            tally = spelled[model][group]
+            drawn = min(PER_GROUP, len(export["piece_coverage"][group]))
+            assert tally["all"]["n"] == drawn == sum(tally[b]["n"] for b in LENGTHS) > 0
     shown = {r["name"]: r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))}
     assert exports[names[0]]["metrics"] == shown[names[0]]["metrics"]  # numbers traceable to exp show
     again = run([sys.executable, "-m", "scripts.study", "run", *args], repo).stdout
     assert again.count("already exported to metrics/study/") == 2  # resumable: finished runs are kept
+    assert "spelling covered" not in again  # and so are their diagnostics
     page = tmp_path / "study.md"
     run([sys.executable, "-m", "scripts.study", "page", *args, "--out", str(page)], repo)
     text = page.read_text()
