@@ -153,3 +153,28 @@ def test_piece_spelling_is_scored_exactly_by_letter_length():
     assert drawn == drawn_pieces(coverage, seed=1, per_group=5)  # every model spells the same pieces
     assert len(drawn["covered"]) == 5 and set(drawn["covered"]) <= set(coverage["covered"])
     assert drawn["uncovered"] == coverage["uncovered"]  # a group smaller than the draw: all of it
+
+
+def test_the_v4_page_shows_a_word_bootstrap_beside_the_test_and_the_pieces_spelled_alone():
+    """The word bootstrap (runs fixed, words resampled) brackets the observed difference; the page prints it beside
+    the seed-level test, and the piece-spelling diagnostic per model where the exports carry it."""
+    from strawberry.study.piece_page import render_piece_page
+    from strawberry.study.pieces import gap_bootstrap
+
+    exports = study([0.30, 0.32, 0.28])
+    for e in exports:  # 30 words of the same shape, so resampling words varies the gaps
+        for cols in (*e["tuned"].values(), *e["base"].values()):
+            cols["word"] = [f"word{i % 30}" for i in range(len(cols["word"]))]
+    s_runs = [e["tuned"]["worked_0shot"] for e in exports if e["arm"] == "worked_piece_spelling"]
+    a_runs = [e["tuned"]["worked_0shot"] for e in exports if e["arm"] == "worked_control"]
+    low, high = gap_bootstrap(s_runs, a_runs, {"aw"}, "position")
+    assert low < 0.278 < high and high - low > 0.05
+    right = tally(["aw", "awry"], ["1: a\n2: w", "1: a\n2: w\n3: r\n4: y"])
+    wrong = tally(["berry", "str"], ["1: b\n2: e\n3: r\n4: y", "1: s\n2: t\n3: r"])
+    for e in exports:
+        e["piece_spelling"] = {"base": {"covered": wrong, "uncovered": wrong}, "tuned": {"covered": right,
+                                                                                          "uncovered": wrong}}
+    page = render_piece_page(exports)
+    assert "word bootstrap 95% (within runs)" in page
+    assert "| base | — | 0.500 (2) | 0.500 (2) | 0.000 (1) | 0.000 (1) |" in page, page
+    assert "| S | 2 | 1.000 (2) | 0.500 (2) | 1.000 (1) | 0.000 (1) |" in page

@@ -7,6 +7,7 @@ import numpy as np
 
 from strawberry.study.gate import GATE_DIFF, SHORTCUT_CEILING, measure, measure_levels
 from strawberry.study.page import fmt, precision, wall_time
+from strawberry.study.piece_spelling import LENGTHS, PER_GROUP
 from strawberry.study.pieces import (
     COVERED,
     LONG_PIECE,
@@ -61,12 +62,15 @@ def run_rows(runs: dict[str, list[dict]], covered: set[str]) -> list[str]:
 
 def family_lines(found: dict[tuple, dict], rejected: dict[tuple, bool], title: str) -> list[str]:
     lines = [title, "", "| comparison | measure | gaps of the arm's runs | reference's gaps | difference in "
-             "differences [95% CI] | p | Holm: rejected | minimum detectable |", "|---|---|---|---|---|---|---|---|"]
+             "differences [95% CI] | p | Holm: rejected | minimum detectable | word bootstrap 95% (within runs) |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for (arm, ref, task), t in found.items():
         gaps = lambda values: ", ".join(signed(v) for v in values)  # noqa: E731
+        low, high = t["word_bootstrap"]
         lines.append(f"| gap({arm}) − gap({ref}) | {measure(task)} | {gaps(t['arm_gaps'])} | "
                      f"{gaps(t['reference_gaps'])} | {signed(t['diff'])} [{signed(t['low'])}, {signed(t['high'])}] | "
-                     f"{fmt(t['p'])} | {'yes' if rejected.get((arm, ref, task)) else '—'} | {fmt(t['mde'])} |")
+                     f"{fmt(t['p'])} | {'yes' if rejected.get((arm, ref, task)) else '—'} | {fmt(t['mde'])} | "
+                     f"[{signed(low)}, {signed(high)}] |")  # fmt: skip
     return lines + [""]
 
 
@@ -119,6 +123,30 @@ def render_piece_page(exports: list[dict]) -> str:
             right = piece_letters_right(cols, covered)
             seed = "—" if key == "base" else runs[key][i]["seed"]
             lines.append(f"| {key} | {seed} | {cell(right, COVERED)} | {cell(right, UNCOVERED)} |")
-    lines += ["", "Piece spelling asked alone (inference only, each arm's adapter): not computed yet.", ""]
+    lines += ["", *spelling_lines(runs)]
     return "\n".join(lines)
+
+
+def spelled(tally: dict, bins: tuple[str, ...]) -> str:
+    right, n = sum(tally[b]["right"] for b in bins), sum(tally[b]["n"] for b in bins)
+    return f"{fmt(right / n if n else None)} ({n})"
+
+
+def spelling_lines(runs: dict[str, list[dict]]) -> list[str]:
+    """The piece-spelling diagnostic (strawberry.study.piece_spelling): base and each run's adapter spelling the same
+    drawn covered and uncovered pieces alone, all lengths and 4+ letters."""
+    rows = [("base", "—", e["piece_spelling"]["base"]) for e in runs.get("A", [])[:1] if "piece_spelling" in e]
+    rows += [(key, e["seed"], e["piece_spelling"]["tuned"]) for key in V4_ARMS for e in runs.get(key, [])
+             if "piece_spelling" in e]  # fmt: skip
+    if not rows:
+        return ["Piece spelling asked alone (inference only, each run's adapter): in no export yet.", ""]
+    long = tuple(b for b in LENGTHS if b == "6+" or int(b) >= LONG_PIECE)
+    lines = [f"Pieces spelled alone (inference only, 3-shot in the numbered form; the same {PER_GROUP} covered and "
+             f"{PER_GROUP} uncovered pieces for every model), exact spelling:", "",
+             f"| model | seed | covered (n) | uncovered (n) | covered, {LONG_PIECE}+ letters (n) | "
+             f"uncovered, {LONG_PIECE}+ letters (n) |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for key, seed, tally in rows:
+        lines.append(f"| {key} | {seed} | {spelled(tally[COVERED], ('all',))} | {spelled(tally[UNCOVERED], ('all',))}"
+                     f" | {spelled(tally[COVERED], long)} | {spelled(tally[UNCOVERED], long)} |")  # fmt: skip
+    return lines + [""]
 

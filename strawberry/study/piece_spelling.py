@@ -10,10 +10,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from strawberry.answer_modes import worked_spelling
-from strawberry.inference import generate_replies
 from strawberry.jsonl import write_atomic
-from strawberry.precision import autocast
-from strawberry.profiles import load_model, load_profile, run_precision
 from strawberry.prompts import chat_template_kwargs, render_prompt
 from strawberry.study.pieces import COVERED, UNCOVERED
 from strawberry.tasks.common import letter_lines
@@ -60,6 +57,8 @@ def tally(pieces: list[str], replies: list[str]) -> dict:
 
 def spell_pieces(model, tokenizer, template_kwargs: dict, pieces: dict[str, list[str]], desc: str) -> dict:
     """Covered / uncovered -> tally of exact spellings (greedy; room for a misspelling as long again)."""
+    from strawberry.inference import generate_replies  # torch: the page reads this module's tallies without it
+
     out = {}
     for group, ps in pieces.items():
         prompts = spelling_prompts(tokenizer, ps, template_kwargs)
@@ -81,6 +80,9 @@ def adapter_at(rev: str, dest: Path) -> Path:
 def add_to_export(path: Path, params: dict) -> dict:
     """Base and the run's adapter spell the drawn pieces, at the run's profile and precision; the result goes into
     the export at `path` (`params`: the run's, nested). Base's replies come from the reply cache after the first."""
+    from strawberry.precision import autocast
+    from strawberry.profiles import load_model, load_profile, run_precision
+
     record = json.loads(path.read_text())
     profile = load_profile(params)
     precision = run_precision(profile)

@@ -11,7 +11,7 @@ one-letter piece, or absent (true count 0) puts the question in neither group.""
 import numpy as np
 
 from strawberry.answer_modes import worked_spelling
-from strawberry.study.statistics import seed_level, subset
+from strawberry.study.statistics import BOOTSTRAP, seed_level, subset
 from strawberry.tasks import DECIDING_HARD_ONLY, is_hard
 from strawberry.tasks.position import piece_at
 
@@ -90,6 +90,45 @@ def difference_in_differences(arm: list[dict], reference: list[dict], covered: s
     return seed_level(*gaps, alpha=alpha) | {"arm_gaps": gaps[0], "reference_gaps": gaps[1]}
 
 
+def gap_bootstrap(arm: list[dict], reference: list[dict], covered: set[str], task: str, min_piece: int = 0,
+                  n: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float]:  # fmt: skip
+    """A 95% interval of the difference in differences from resampling words (each word's questions together),
+    runs fixed: the precision that the questions asked give each run's gap. Printed beside the seed-level test,
+    never as the test (it knows nothing of the spread between seeds)."""
+    words = arm[0]["word"]
+    if any(c["word"] != words for c in arm + reference):
+        raise ValueError("the word bootstrap needs every run's outcomes over the same questions, in the same order")
+    _, word_index = np.unique(np.array(words), return_inverse=True)
+    n_words = word_index.max() + 1
+
+    def per_word(values: np.ndarray) -> np.ndarray:  # questions -> words: each word's questions summed
+        return np.bincount(word_index, weights=values, minlength=n_words)
+
+    sums = []  # per side: (right, asked) per run x word, for covered and for uncovered questions
+    for side in (arm, reference):
+        both = {COVERED: ([], []), UNCOVERED: ([], [])}
+        for c in side:
+            mask = subset(c, task, DECIDING_HARD_ONLY[task])
+            if min_piece and task == "position":
+                mask &= np.array([(k or 0) >= min_piece for k in piece_lengths(c)])
+            kinds = np.array(groups(c, covered), dtype=object)
+            for kind, (right, asked) in both.items():
+                keep = (mask & (kinds == kind)).astype(float)
+                right.append(per_word(keep * np.array(c["correct"], dtype=float)))
+                asked.append(per_word(keep))
+        sums.append({kind: (np.array(r).T, np.array(a).T) for kind, (r, a) in both.items()})
+    rng = np.random.default_rng(seed)
+    draws = []
+    for size in [1000] * (n // 1000) + [n % 1000]:
+        weights = rng.multinomial(n_words, np.full(n_words, 1 / n_words), size=size)  # words drawn with replacement
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gaps = [np.mean((weights @ s[COVERED][0]) / (weights @ s[COVERED][1])
+                            - (weights @ s[UNCOVERED][0]) / (weights @ s[UNCOVERED][1]), axis=1) for s in sums]
+        draws.append(gaps[0] - gaps[1])
+    low, high = np.nanpercentile(np.concatenate(draws), [2.5, 97.5])
+    return float(low), float(high)
+
+
 # -- study v4's rule (docs/study-v4-plan.md) ----------------------------------------------------------------------
 
 V4_ARMS = {"A": "worked_control", "S": "worked_piece_spelling", "P": "piece_spelling"}
@@ -135,6 +174,7 @@ def family(runs: dict[str, list[dict]], covered: set[str], min_piece: int = 0) -
             for task in DECIDING_HARD_ONLY:
                 found[(arm, reference, task)] = difference_in_differences(left, right, covered, task, min_piece,
                                                                           first_threshold)  # fmt: skip
+                found[(arm, reference, task)]["word_bootstrap"] = gap_bootstrap(left, right, covered, task, min_piece)
     return found
 
 
