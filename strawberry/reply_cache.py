@@ -15,8 +15,6 @@ from pathlib import Path
 from strawberry.logs import get_logger
 
 REPLY_CACHE = "STRAWBERRY_REPLY_CACHE"
-# Where `scripts.study run` keeps it: in git, so that a study's answers outlive the machine (a few MB of text)
-REPLY_CACHE_FOLDER = "models/reply-cache"
 SAMPLED = 4096  # entries hashed per base weight tensor
 
 
