@@ -77,13 +77,14 @@ def generate_replies(model, tokenizer, prompts: list[str], generation: dict, bat
                 prefix_cache, prefix_len = None, 0
         for start in tqdm(range(0, len(order), batch_size), desc=desc, unit="batch", leave=False):
             index = order[start : start + batch_size]
+            batch = [ids[i] for i in index]
             row_limits = [limits[i] for i in index] if limits is not None else None
-            key = ReplyCache.key([ids[i] for i in index], prefix_len, generation, row_limits, stop_line)
-            if finished and (texts := finished.get(key)) is not None:
+            key = finished and ReplyCache.key(batch, prefix_len, generation, row_limits, stop_line)
+            if key and (texts := finished.get(key)) is not None:
                 for i, text in zip(index, texts):
                     replies[i] = text
                 continue
-            input_ids, attention_mask = _pad_after_prefix([ids[i] for i in index], prefix_len, tokenizer.pad_token_id)
+            input_ids, attention_mask = _pad_after_prefix(batch, prefix_len, tokenizer.pad_token_id)
             kwargs = {}
             if prefix_cache is not None:
                 cache = copy.deepcopy(prefix_cache)  # generate appends to the cache it is given
@@ -97,7 +98,7 @@ def generate_replies(model, tokenizer, prompts: list[str], generation: dict, bat
             texts = tokenizer.batch_decode(out[:, input_ids.shape[1] :], skip_special_tokens=True)
             for i, text in zip(index, texts):
                 replies[i] = text
-            if finished:
+            if key:
                 finished.put(key, texts)
     model.train(was_training)
     return replies

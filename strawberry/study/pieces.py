@@ -70,16 +70,21 @@ def piece_lengths(cols: dict) -> list[int | None]:
 def gap(cols: dict, question_groups: list[str | None], task: str, min_piece: int = 0) -> dict:
     """One run's accuracy on covered and uncovered deciding questions of `task` and its gap (covered − uncovered);
     `min_piece`: position questions inside pieces of at least that many letters only."""
+    correct = np.array(cols["correct"], dtype=float)
+    out = {}
+    for kind, keep in group_masks(cols, question_groups, task, min_piece).items():
+        out[kind] = (float(correct[keep].mean()) if keep.any() else float("nan"), int(keep.sum()))
+    return out | {"gap": out[COVERED][0] - out[UNCOVERED][0]}
+
+
+def group_masks(cols: dict, question_groups: list[str | None], task: str, min_piece: int = 0) -> dict[str, np.ndarray]:
+    """Covered / uncovered -> which questions are deciding questions of `task` in that group (`min_piece`: position
+    questions inside pieces of at least that many letters only)."""
     mask = subset(cols, task, DECIDING_HARD_ONLY[task])
     if min_piece and task == "position":
         mask &= np.array([(n or 0) >= min_piece for n in piece_lengths(cols)])
     kinds = np.array(question_groups, dtype=object)
-    correct = np.array(cols["correct"], dtype=float)
-    out = {}
-    for kind in (COVERED, UNCOVERED):
-        keep = mask & (kinds == kind)
-        out[kind] = (float(correct[keep].mean()) if keep.any() else float("nan"), int(keep.sum()))
-    return out | {"gap": out[COVERED][0] - out[UNCOVERED][0]}
+    return {kind: mask & (kinds == kind) for kind in (COVERED, UNCOVERED)}
 
 
 def difference_in_differences(arm: list[dict], reference: list[dict], covered: set[str], task: str,
@@ -108,12 +113,9 @@ def gap_bootstrap(arm: list[dict], reference: list[dict], covered: set[str], tas
     for side in (arm, reference):
         both = {COVERED: ([], []), UNCOVERED: ([], [])}
         for c in side:
-            mask = subset(c, task, DECIDING_HARD_ONLY[task])
-            if min_piece and task == "position":
-                mask &= np.array([(k or 0) >= min_piece for k in piece_lengths(c)])
-            kinds = np.array(groups(c, covered), dtype=object)
+            masks = group_masks(c, groups(c, covered), task, min_piece)
             for kind, (right, asked) in both.items():
-                keep = (mask & (kinds == kind)).astype(float)
+                keep = masks[kind].astype(float)
                 right.append(per_word(keep * np.array(c["correct"], dtype=float)))
                 asked.append(per_word(keep))
         sums.append({kind: (np.array(r).T, np.array(a).T) for kind, (r, a) in both.items()})
