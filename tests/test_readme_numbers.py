@@ -66,6 +66,14 @@ def test_readme_study_tables_are_rows_of_the_page():
     assert not [r for r in rows if r not in page_rows]
 
 
+def test_study_v4_numbers_and_rows_are_on_its_generated_page():
+    """The README's study v4 section: every number on docs/study-v4.md, every table row one of its rows."""
+    page = (ROOT / "docs" / "study-v4.md").read_text()
+    section = study_section(README.read_text(), "v4", "###")
+    assert NUMBER.findall(section) and not not_on(page, section), not_on(page, section)
+    assert not [r for r in table_rows(section) if r not in set(table_rows(page))]
+
+
 def test_the_row_check_finds_a_number_in_another_arms_row():
     page_rows = set(table_rows((ROOT / "docs" / "study.md").read_text()))
     row = next(r for r in page_rows if r.startswith("| B worked_spelling"))
