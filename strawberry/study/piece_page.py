@@ -92,7 +92,9 @@ def render_piece_page(exports: list[dict]) -> str:
               "A question is *covered* when the piece holding the asked letter (position) or every piece holding it "
               "(count) was spelled in training, *uncovered* when none was; the gap is covered minus uncovered "
               "accuracy within one run. Hard position: the letter is neither the word's first nor its last; count: "
-              "all count questions (a true count of 0 is in neither group).", "", *run_rows(runs, covered), ""]
+              "all count questions (a true count of 0 is in neither group). Run: the experiment and its "
+              "`dvc exp run`'s wall time as `scripts.study run` measured it (a stage DVC restored from its run cache, "
+              "such as a training finished in an earlier session, is not in it).", "", *run_rows(runs, covered), ""]
     found = family(runs, covered)
     rejected = holm({k: v["p"] for k, v in found.items()}, FAMILY_ALPHA)
     lines += family_lines(found, rejected, "## The deciding tests: differences in differences, runs as the unit")
