@@ -2,6 +2,7 @@
 
 One machine, one run after another:
     .venv/bin/python -m scripts.study run --grid grids/v3-calibration.yaml   # each finished cell -> metrics/study/
+    .venv/bin/python -m scripts.study run --grid grids/v4.yaml --index 4     # one cell (its index in `cells`)
 Many GPUs, one cell (= one experiment) per job (docs/experiments.md; deploy/k8s/study-job.yaml, deploy/skypilot/):
     python -m scripts.study prepare --grid G                # once: data, base's answers, replies -> DVC remote
     python -m scripts.study cells --grid G                  # list the cells
@@ -103,22 +104,25 @@ def resumable_env() -> dict[str, str]:
 
 
 def run_study(args: argparse.Namespace) -> None:
-    todo = planned_cells(args.grid)
+    cells = planned_cells(args.grid)
+    todo = list(enumerate(cells, 1))
+    if args.index is not None:  # one cell, to fit what is left of a session: the others wait their turn
+        todo = [todo[cell_index(args.index, len(cells))]]
     os.environ.update(resumable_env())  # the piece-spelling diagnostic below resumes from the reply cache too
-    for i, cell in enumerate(todo, 1):
+    for i, cell in todo:
         name = cell.name
         if exported(name).is_file():
-            print(f"[{i}/{len(todo)}] {name}: already exported to {exported(name)}, skipped", flush=True)
+            print(f"[{i}/{len(cells)}] {name}: already exported to {exported(name)}, skipped", flush=True)
             add_piece_spelling(cell)  # where a session ended between the export and its diagnostic
             continue
-        print(f"[{i}/{len(todo)}] {name}: dvc exp run --temp {' '.join(cell.set_args)}", flush=True)
+        print(f"[{i}/{len(cells)}] {name}: dvc exp run --temp {' '.join(cell.set_args)}", flush=True)
         wall_s = None
         if name not in {r["name"] for r in exp_show_runs()}:
             start = time.monotonic()
             if dvc_run("exp", "run", "--temp", "-n", name, *cell.set_args, env=resumable_env()).returncode != 0:
                 sys.exit(f"{name} failed; the experiments before it are kept (rerun to resume)")
             wall_s = round(time.monotonic() - start)
-        print(f"[{i}/{len(todo)}] {name}: exported to {export_run(name, wall_s)} (commit it)", flush=True)
+        print(f"[{i}/{len(cells)}] {name}: exported to {export_run(name, wall_s)} (commit it)", flush=True)
         add_piece_spelling(cell)
 
 
@@ -253,7 +257,10 @@ def page(args: argparse.Namespace) -> None:
 
 
 COMMANDS = {
-    "run": (run_study, "run the grid's experiments here, one after another (skips those already exported)"),
+    "run": (
+        run_study,
+        "run the grid's experiments here, one after another (skips those already exported); --index N runs one",
+    ),
     "cells": (list_cells, "list the grid's cells: index, experiment name, -S overrides"),
     "prepare": (prepare_cells, "once before the cells: data, base's answers and replies, pushed with the run cache"),
     "cell": (one_cell, "run one cell (--index or $CELL_INDEX) and push it to the remotes; done cells exit at once"),
@@ -286,6 +293,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.add_argument("--git-remote", default="origin", help="the git remote that holds the cells' experiments")
         if name == "cell":
             p.add_argument("--index", type=int, help="the cell to run (default: $CELL_INDEX)")
+        if name == "run":
+            p.add_argument("--index", type=int, help="run only this cell (its index in `cells`; default: all)")
     args = parser.parse_args(argv)
     if getattr(args, "grid", "") is None:
         parser.error(f"{args.command} needs --grid: a study is a grid file for one profile ({grids})")

@@ -1,6 +1,6 @@
-"""Studies through the real DVC on the tiny profile, over data built once (tests/conftest.py: data_project): a
-two-cell grid run, exported and paged by profile; the context and cost checks before a GPU starts; study v3's arm D
-(coverage pass plus the base model's own replies)."""
+"""Studies through the real DVC on the tiny profile, over data built once (tests/conftest.py: data_project): one
+cell of a grid run by its index, exported and paged by profile; the context and cost checks before a GPU starts; study
+v3's arm D (coverage pass plus the base model's own replies)."""
 
 import itertools
 import json
@@ -36,46 +36,47 @@ grid:
 """
 
 
-def test_a_two_cell_grid_runs_exports_and_pages_one_profile(repo, tmp_path):
-    """`scripts.study run --grid`: two worked-mode cells on the tiny profile, each exported with its grid, profile
-    and resolved settings; a second run skips them; the page reads this profile's exports and ignores another's."""
+def test_one_cell_of_a_grid_runs_exports_and_pages_one_profile(repo, tmp_path):
+    """`scripts.study run --grid --index 1`: the second of two worked-mode cells on the tiny profile (one cell, to fit
+    a session), exported with its grid, profile and resolved settings; a second run skips it; the page reads this
+    profile's exports and ignores another's. (Base's answers reused across cells: tests/test_cells.py.)"""
     (repo / "grids" / "tinycal.yaml").write_text(TINY_GATE)
     run(["git", "add", "grids/tinycal.yaml"], repo)  # `dvc exp run --temp` copies what git tracks
     run(["git", "commit", "-qm", "tiny gate grid"], repo)
-    args = ["--grid", "grids/tinycal.yaml"]
+    args = ["--grid", "grids/tinycal.yaml", "--index", "1"]
     out = run([sys.executable, "-m", "scripts.study", "run", *args], repo, timeout=1800).stdout
-    names = [f"grid-tinycal-tiny-qwen3-seed{seed}" for seed in (1, 2)]
-    assert all(f"[{i}/2] {name}" in out for i, name in enumerate(names, 1)), out[-3000:]
-    # base's answers in the grid's settings are computed by the first cell once; the second reuses them
-    assert out.count("Running stage 'evaluate_base'") == 1 and out.count("Running stage 'evaluate':") == 2, out[-3000:]
+    first, name = (f"grid-tinycal-tiny-qwen3-seed{seed}" for seed in (1, 2))
+    assert f"[2/2] {name}" in out and first not in out, out[-3000:]
+    assert out.count("Running stage 'evaluate':") == 1, out[-3000:]
     exports = {p.stem: json.loads(p.read_text()) for p in (repo / "metrics/study").glob("*.json")}
-    assert sorted(exports) == names  # the record to commit
-    for name, export in exports.items():
-        assert (export["grid"], export["profile"]) == ("tinycal", "tiny-qwen3")
-        resolved = export["resolved"]
-        assert (resolved["steps"], resolved["learning_rate"]) == (TINY["train.max_steps"], TINY["train.learning_rate"])
-        assert resolved["precision"] == export["precision"] and resolved["seed"] == int(name[-1])
-        assert sorted(export["snapshots"]) == ["2"] and "worked_3shot" in export["base"]
-        # the piece-spelling diagnostic (study v4 on): base and this run's adapter, the same drawn pieces
-        spelled = export["piece_spelling"]
-        assert spelled["precision"] == export["precision"]
-        for model, group in itertools.product(("base", "tuned"), ("covered", "uncovered")):
-            tally = spelled[model][group]
-            drawn = min(PER_GROUP, len(export["piece_coverage"][group]))
-            assert tally["all"]["n"] == drawn == sum(tally[b]["n"] for b in LENGTHS) > 0
+    assert sorted(exports) == [name]  # the record to commit
+    export = exports[name]
+    assert (export["grid"], export["profile"]) == ("tinycal", "tiny-qwen3")
+    resolved = export["resolved"]
+    assert (resolved["steps"], resolved["learning_rate"]) == (TINY["train.max_steps"], TINY["train.learning_rate"])
+    assert resolved["precision"] == export["precision"] and resolved["seed"] == 2
+    assert sorted(export["snapshots"]) == ["2"] and "worked_3shot" in export["base"]
+    # the piece-spelling diagnostic (study v4 on): base and this run's adapter, the same drawn pieces
+    spelled = export["piece_spelling"]
+    assert spelled["precision"] == export["precision"]
+    for model, group in itertools.product(("base", "tuned"), ("covered", "uncovered")):
+        tally = spelled[model][group]
+        drawn = min(PER_GROUP, len(export["piece_coverage"][group]))
+        assert tally["all"]["n"] == drawn == sum(tally[b]["n"] for b in LENGTHS) > 0
     shown = {r["name"]: r for r in runs(json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout))}
-    assert exports[names[0]]["metrics"] == shown[names[0]]["metrics"]  # numbers traceable to exp show
+    assert export["metrics"] == shown[name]["metrics"]  # numbers traceable to exp show
     again = run([sys.executable, "-m", "scripts.study", "run", *args], repo).stdout
-    assert again.count("already exported to metrics/study/") == 2  # resumable: finished runs are kept
+    assert again.count("already exported to metrics/study/") == 1 and first not in again  # finished runs are kept
     assert "spelling covered" not in again  # and so are their diagnostics
     page = tmp_path / "study.md"
-    run([sys.executable, "-m", "scripts.study", "page", *args, "--out", str(page)], repo)
+    grid = args[:2]
+    run([sys.executable, "-m", "scripts.study", "page", *grid, "--out", str(page)], repo)
     text = page.read_text()
-    assert "## Step 1: the calibration gate" in text and all(f"{name} " in text for name in names)
+    assert "## Step 1: the calibration gate" in text and f"{name} " in text
     # another profile's run of the same grid is not on this profile's page
-    other = exports[names[0]] | {"profile": "smollm2-135m", "name": "grid-tinycal-smollm2-135m-seed1"}
+    other = export | {"profile": "smollm2-135m", "name": "grid-tinycal-smollm2-135m-seed1"}
     (repo / "metrics/study/grid-tinycal-smollm2-135m-seed1.json").write_text(json.dumps(other))
-    run([sys.executable, "-m", "scripts.study", "page", *args, "--out", str(tmp_path / "again" / "study.md")], repo)
+    run([sys.executable, "-m", "scripts.study", "page", *grid, "--out", str(tmp_path / "again" / "study.md")], repo)
     assert (tmp_path / "again" / "study.md").read_text() == text
     assert (tmp_path / "study" / "v3-gate.png").stat().st_size > 1000
 
