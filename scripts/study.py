@@ -2,7 +2,7 @@
 
 One machine, one run after another:
     .venv/bin/python -m scripts.study run --grid grids/v3-calibration.yaml   # each finished cell -> metrics/study/
-    .venv/bin/python -m scripts.study run --grid grids/v4.yaml --index 4     # one cell (its index in `cells`)
+    .venv/bin/python -m scripts.study run --grid grids/v4.yaml --index 1     # one cell (its index in `cells`)
 Many GPUs, one cell (= one experiment) per job (docs/experiments.md; deploy/k8s/study-job.yaml, deploy/skypilot/):
     python -m scripts.study prepare --grid G                # once: data, base's answers, replies -> DVC remote
     python -m scripts.study cells --grid G                  # list the cells
