@@ -39,15 +39,18 @@ grid:
 def test_one_cell_of_a_grid_runs_exports_and_pages_one_profile(repo, tmp_path):
     """`scripts.study run --grid --index 1`: the second of two worked-mode cells on the tiny profile (one cell, to fit
     a session), exported with its grid, profile and resolved settings; a second run skips it; the page reads this
-    profile's exports and ignores another's. (Base's answers reused across cells: tests/test_cells.py.)"""
+    profile's exports and ignores another's. (Base's answers reused by a later experiment: tests/test_experiments.py
+    and tests/test_cells.py.)"""
     (repo / "grids" / "tinycal.yaml").write_text(TINY_GATE)
     run(["git", "add", "grids/tinycal.yaml"], repo)  # `dvc exp run --temp` copies what git tracks
     run(["git", "commit", "-qm", "tiny gate grid"], repo)
-    args = ["--grid", "grids/tinycal.yaml", "--index", "1"]
+    grid = ["--grid", "grids/tinycal.yaml"]
+    args = [*grid, "--index", "1"]
     out = run([sys.executable, "-m", "scripts.study", "run", *args], repo, timeout=1800).stdout
     first, name = (f"grid-tinycal-tiny-qwen3-seed{seed}" for seed in (1, 2))
     assert f"[2/2] {name}" in out and first not in out, out[-3000:]
-    assert out.count("Running stage 'evaluate':") == 1, out[-3000:]
+    # base's answers in the grid's settings are computed once, beside the cell's own evaluation
+    assert out.count("Running stage 'evaluate_base'") == 1 and out.count("Running stage 'evaluate':") == 1, out[-3000:]
     exports = {p.stem: json.loads(p.read_text()) for p in (repo / "metrics/study").glob("*.json")}
     assert sorted(exports) == [name]  # the record to commit
     export = exports[name]
@@ -69,7 +72,6 @@ def test_one_cell_of_a_grid_runs_exports_and_pages_one_profile(repo, tmp_path):
     assert again.count("already exported to metrics/study/") == 1 and first not in again  # finished runs are kept
     assert "spelling covered" not in again  # and so are their diagnostics
     page = tmp_path / "study.md"
-    grid = args[:2]
     run([sys.executable, "-m", "scripts.study", "page", *grid, "--out", str(page)], repo)
     text = page.read_text()
     assert "## Step 1: the calibration gate" in text and f"{name} " in text
